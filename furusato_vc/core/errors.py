@@ -1,0 +1,191 @@
+"""One error family with stable codes.
+
+Exception tree::
+
+    FurusatoError                 base; carries ``code`` (an :class:`ErrorCode`)
+    ├── FormatError               the input is not well-formed (base64url, JSON, JWS, SD-JWT …)
+    ├── VerificationError         well-formed, but a signature, binding, time or policy check failed
+    ├── IssuanceError             the issuer was asked to build something it must not build
+    └── StorageError              a store could not complete a write or read (later milestones)
+
+Callers catch by family and branch on ``code``. Codes are wire-stable: they appear in CLI JSON,
+RFC 9457 problem documents and kiosk screens. :class:`ErrorCode` is append-only; never rename or
+reuse a value. User-facing Japanese/English text is chosen at the edge from
+:mod:`furusato_vc.core.messages` by code.
+
+Programmer errors (wrong argument types, a naive datetime, a builder option set twice) stay
+``TypeError``/``ValueError``; they are bugs, not bad input.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import ClassVar
+
+__all__ = [
+    "ErrorCode",
+    "ErrorFamily",
+    "FormatError",
+    "FurusatoError",
+    "IssuanceError",
+    "StorageError",
+    "VerificationError",
+]
+
+
+class ErrorFamily(StrEnum):
+    FORMAT = "format"
+    VERIFICATION = "verification"
+    ISSUANCE = "issuance"
+    STORAGE = "storage"
+
+
+class ErrorCode(StrEnum):
+    """Stable error codes. Append-only: add new members at the end of their block."""
+
+    # --- format: the bytes are not what the format requires
+    INPUT_TOO_LARGE = "input_too_large"
+    MALFORMED_BASE64URL = "malformed_base64url"
+    MALFORMED_JSON = "malformed_json"
+    JSON_DUPLICATE_KEY = "json_duplicate_key"
+    JSON_TOO_DEEP = "json_too_deep"
+    JSON_NUMBER_OUT_OF_RANGE = "json_number_out_of_range"
+    JSON_INVALID_STRING = "json_invalid_string"
+    MALFORMED_JWS = "malformed_jws"
+    MALFORMED_JWS_HEADER = "malformed_jws_header"
+    MALFORMED_JWK = "malformed_jwk"
+    MALFORMED_SD_JWT = "malformed_sd_jwt"
+    MALFORMED_DISCLOSURE = "malformed_disclosure"
+    MALFORMED_CLAIM = "malformed_claim"
+    MALFORMED_TYPE_METADATA = "malformed_type_metadata"
+    INVALID_BODY_CODE = "invalid_body_code"
+    TOO_MANY_DISCLOSURES = "too_many_disclosures"
+
+    # --- verification: well-formed, but not acceptable
+    ALGORITHM_NOT_ALLOWED = "algorithm_not_allowed"
+    SIGNATURE_INVALID = "signature_invalid"
+    CRITICAL_HEADER_UNSUPPORTED = "critical_header_unsupported"
+    TYP_MISMATCH = "typ_mismatch"
+    ISSUER_NOT_TRUSTED = "issuer_not_trusted"
+    ISSUER_KEY_UNKNOWN = "issuer_key_unknown"
+    KEY_NOT_ALLOWED = "key_not_allowed"
+    SD_ALG_UNSUPPORTED = "sd_alg_unsupported"
+    SD_STRUCTURE_INVALID = "sd_structure_invalid"
+    DIGEST_DUPLICATE = "digest_duplicate"
+    DISCLOSURE_DUPLICATE = "disclosure_duplicate"
+    DISCLOSURE_UNREFERENCED = "disclosure_unreferenced"
+    DISCLOSURE_CLAIM_NAME_FORBIDDEN = "disclosure_claim_name_forbidden"
+    DISCLOSURE_CLAIM_COLLISION = "disclosure_claim_collision"
+    DISCLOSURE_KIND_MISMATCH = "disclosure_kind_mismatch"
+    TOKEN_EXPIRED = "token_expired"
+    TOKEN_NOT_YET_VALID = "token_not_yet_valid"
+    TOKEN_ISSUED_IN_FUTURE = "token_issued_in_future"
+    REQUIRED_CLAIM_MISSING = "required_claim_missing"
+    KB_REQUIRED = "kb_required"
+    KB_NOT_EXPECTED = "kb_not_expected"
+    HOLDER_KEY_MISSING = "holder_key_missing"
+    KB_SIGNATURE_INVALID = "kb_signature_invalid"
+    KB_SD_HASH_MISMATCH = "kb_sd_hash_mismatch"
+    KB_NONCE_MISMATCH = "kb_nonce_mismatch"
+    KB_AUDIENCE_MISMATCH = "kb_audience_mismatch"
+    KB_TOO_OLD = "kb_too_old"
+    KB_IN_FUTURE = "kb_in_future"
+    KB_REPLAYED = "kb_replayed"
+    VCT_NOT_ACCEPTED = "vct_not_accepted"
+    CLAIM_NOT_DISCLOSABLE = "claim_not_disclosable"
+    CLAIM_METADATA_VIOLATION = "claim_metadata_violation"
+    TYPE_METADATA_INTEGRITY = "type_metadata_integrity"
+    TYPE_METADATA_CYCLE = "type_metadata_cycle"
+    TYPE_METADATA_UNAVAILABLE = "type_metadata_unavailable"
+    STATUS_NOT_CHECKED = "status_not_checked"
+    REGISTRATION_NOT_VALID = "registration_not_valid"
+    REQUIRED_DISCLOSURE_MISSING = "required_disclosure_missing"
+    HOLDER_KEY_MISMATCH = "holder_key_mismatch"
+
+    # --- issuance: the issuer refuses to build this
+    REGISTRATION_CLAIMS_INVALID = "registration_claims_invalid"
+    FORBIDDEN_CLAIM = "forbidden_claim"
+    SD_REQUEST_INVALID = "sd_request_invalid"
+
+    # --- storage (later milestones)
+    STORAGE_UNAVAILABLE = "storage_unavailable"
+
+    @property
+    def family(self) -> ErrorFamily:
+        return _FAMILY_OF[self]
+
+
+_FORMAT_CODES = frozenset(
+    {
+        ErrorCode.INPUT_TOO_LARGE,
+        ErrorCode.MALFORMED_BASE64URL,
+        ErrorCode.MALFORMED_JSON,
+        ErrorCode.JSON_DUPLICATE_KEY,
+        ErrorCode.JSON_TOO_DEEP,
+        ErrorCode.JSON_NUMBER_OUT_OF_RANGE,
+        ErrorCode.JSON_INVALID_STRING,
+        ErrorCode.MALFORMED_JWS,
+        ErrorCode.MALFORMED_JWS_HEADER,
+        ErrorCode.MALFORMED_JWK,
+        ErrorCode.MALFORMED_SD_JWT,
+        ErrorCode.MALFORMED_DISCLOSURE,
+        ErrorCode.MALFORMED_CLAIM,
+        ErrorCode.MALFORMED_TYPE_METADATA,
+        ErrorCode.INVALID_BODY_CODE,
+        ErrorCode.TOO_MANY_DISCLOSURES,
+    }
+)
+_ISSUANCE_CODES = frozenset(
+    {
+        ErrorCode.REGISTRATION_CLAIMS_INVALID,
+        ErrorCode.FORBIDDEN_CLAIM,
+        ErrorCode.SD_REQUEST_INVALID,
+    }
+)
+_STORAGE_CODES = frozenset({ErrorCode.STORAGE_UNAVAILABLE})
+
+
+def _family_for(code: ErrorCode) -> ErrorFamily:
+    if code in _FORMAT_CODES:
+        return ErrorFamily.FORMAT
+    if code in _ISSUANCE_CODES:
+        return ErrorFamily.ISSUANCE
+    if code in _STORAGE_CODES:
+        return ErrorFamily.STORAGE
+    return ErrorFamily.VERIFICATION
+
+
+_FAMILY_OF: dict[ErrorCode, ErrorFamily] = {code: _family_for(code) for code in ErrorCode}
+
+
+class FurusatoError(Exception):
+    """Base of every error this library raises on bad input.
+
+    ``detail`` is developer-facing English that never contains personal data or secrets;
+    it says *what* was wrong (which claim, which header), not the value.
+    """
+
+    family: ClassVar[ErrorFamily]
+
+    def __init__(self, code: ErrorCode, detail: str = "") -> None:
+        if code.family is not self.family:
+            raise ValueError(f"{code!r} belongs to family {code.family}, not {self.family}")
+        self.code = code
+        self.detail = detail
+        super().__init__(f"{code.value}: {detail}" if detail else code.value)
+
+
+class FormatError(FurusatoError):
+    family = ErrorFamily.FORMAT
+
+
+class VerificationError(FurusatoError):
+    family = ErrorFamily.VERIFICATION
+
+
+class IssuanceError(FurusatoError):
+    family = ErrorFamily.ISSUANCE
+
+
+class StorageError(FurusatoError):
+    family = ErrorFamily.STORAGE

@@ -1,0 +1,243 @@
+"""User-facing Japanese and English text for every :class:`ErrorCode`.
+
+Japanese comes first: shop staff, nursery staff and town-office counters read it. The text
+is short enough for a kiosk screen and never includes values from the rejected input.
+A test asserts that every code has both messages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+from furusato_vc.core.errors import ErrorCode
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+__all__ = ["MESSAGES", "Message", "message_for"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Message:
+    ja: str
+    en: str
+
+
+_C = ErrorCode
+_M = Message
+
+_MESSAGES: dict[ErrorCode, Message] = {
+    _C.INPUT_TOO_LARGE: _M(
+        ja="データが大きすぎます。", en="The data is too large."
+    ),
+    _C.MALFORMED_BASE64URL: _M(
+        ja="データの符号化（base64url）が正しくありません。",
+        en="The data is not valid base64url.",
+    ),
+    _C.MALFORMED_JSON: _M(
+        ja="データの形式（JSON）が正しくありません。", en="The data is not valid JSON."
+    ),
+    _C.JSON_DUPLICATE_KEY: _M(
+        ja="同じ項目が重複しています。", en="The data contains a duplicated member name."
+    ),
+    _C.JSON_TOO_DEEP: _M(
+        ja="データの入れ子が深すぎます。", en="The data is nested too deeply."
+    ),
+    _C.JSON_NUMBER_OUT_OF_RANGE: _M(
+        ja="数値が許される範囲を超えています。", en="A number is out of the allowed range."
+    ),
+    _C.JSON_INVALID_STRING: _M(
+        ja="文字列に不正な文字が含まれています。", en="A string contains invalid characters."
+    ),
+    _C.MALFORMED_JWS: _M(
+        ja="署名付きデータ（JWS）の形式が正しくありません。", en="The signed data (JWS) is malformed."
+    ),
+    _C.MALFORMED_JWS_HEADER: _M(
+        ja="署名付きデータのヘッダーが正しくありません。", en="The signed data has an invalid header."
+    ),
+    _C.MALFORMED_JWK: _M(
+        ja="鍵の形式が正しくありません。", en="The key is malformed or not acceptable."
+    ),
+    _C.MALFORMED_SD_JWT: _M(
+        ja="登録証データ（SD-JWT）の形式が正しくありません。",
+        en="The credential (SD-JWT) is malformed.",
+    ),
+    _C.MALFORMED_DISCLOSURE: _M(
+        ja="開示項目の形式が正しくありません。", en="A disclosure is malformed."
+    ),
+    _C.MALFORMED_CLAIM: _M(
+        ja="登録証の項目の形式が正しくありません。", en="A credential claim has the wrong form."
+    ),
+    _C.MALFORMED_TYPE_METADATA: _M(
+        ja="登録証の種類の定義が正しくありません。", en="The credential type metadata is malformed."
+    ),
+    _C.INVALID_BODY_CODE: _M(
+        ja="地方公共団体コードが正しくありません。",
+        en="The local government code is not valid.",
+    ),
+    _C.TOO_MANY_DISCLOSURES: _M(
+        ja="開示項目の数が多すぎます。", en="There are too many disclosures."
+    ),
+    _C.ALGORITHM_NOT_ALLOWED: _M(
+        ja="許可されていない署名方式です。", en="The signature algorithm is not allowed."
+    ),
+    _C.SIGNATURE_INVALID: _M(
+        ja="発行元の署名が正しくありません。偽造または改ざんの可能性があります。",
+        en="The issuer's signature is not valid; the card may be forged or altered.",
+    ),
+    _C.CRITICAL_HEADER_UNSUPPORTED: _M(
+        ja="対応していない必須拡張が含まれています。",
+        en="The data uses a critical extension that is not supported.",
+    ),
+    _C.TYP_MISMATCH: _M(
+        ja="データの種類が違います。", en="The data is of the wrong type."
+    ),
+    _C.ISSUER_NOT_TRUSTED: _M(
+        ja="信頼できる発行元ではありません。", en="The issuer is not trusted."
+    ),
+    _C.ISSUER_KEY_UNKNOWN: _M(
+        ja="発行元の鍵が見つかりません。信頼リストを更新してください。",
+        en="The issuer's key is unknown; update the trust list.",
+    ),
+    _C.KEY_NOT_ALLOWED: _M(
+        ja="この鍵は使用できません。", en="This key may not be used."
+    ),
+    _C.SD_ALG_UNSUPPORTED: _M(
+        ja="対応していないハッシュ方式です。", en="The digest algorithm is not supported."
+    ),
+    _C.SD_STRUCTURE_INVALID: _M(
+        ja="選択的開示の構造が正しくありません。",
+        en="The selective-disclosure structure is invalid.",
+    ),
+    _C.DIGEST_DUPLICATE: _M(
+        ja="同じダイジェストが重複しています。", en="A digest appears more than once."
+    ),
+    _C.DISCLOSURE_DUPLICATE: _M(
+        ja="同じ開示項目が重複しています。", en="A disclosure was sent more than once."
+    ),
+    _C.DISCLOSURE_UNREFERENCED: _M(
+        ja="登録証に含まれない開示項目があります。改ざんの可能性があります。",
+        en="A disclosure does not belong to this card; it may have been altered.",
+    ),
+    _C.DISCLOSURE_CLAIM_NAME_FORBIDDEN: _M(
+        ja="開示項目に使用できない名前が含まれています。",
+        en="A disclosure uses a forbidden claim name.",
+    ),
+    _C.DISCLOSURE_CLAIM_COLLISION: _M(
+        ja="開示項目が既存の項目と重なっています。",
+        en="A disclosure collides with an existing claim.",
+    ),
+    _C.DISCLOSURE_KIND_MISMATCH: _M(
+        ja="開示項目の種類が位置と合いません。",
+        en="A disclosure is of the wrong kind for its position.",
+    ),
+    _C.TOKEN_EXPIRED: _M(
+        ja="有効期限が切れています。", en="The card has expired."
+    ),
+    _C.TOKEN_NOT_YET_VALID: _M(
+        ja="まだ有効期間が始まっていません。", en="The card is not valid yet."
+    ),
+    _C.TOKEN_ISSUED_IN_FUTURE: _M(
+        ja="発行日時が未来になっています。端末の時刻を確認してください。",
+        en="The issue time is in the future; check this device's clock.",
+    ),
+    _C.REQUIRED_CLAIM_MISSING: _M(
+        ja="必要な項目がありません。", en="A required claim is missing."
+    ),
+    _C.KB_REQUIRED: _M(
+        ja="本人の端末による確認（鍵の証明）がありません。",
+        en="Proof that the holder's own device presented the card is missing.",
+    ),
+    _C.KB_NOT_EXPECTED: _M(
+        ja="この場面では受け付けない形式です（鍵の証明付き）。",
+        en="A holder proof was present where none is accepted.",
+    ),
+    _C.HOLDER_KEY_MISSING: _M(
+        ja="登録証に本人の鍵が含まれていません。", en="The card does not contain a holder key."
+    ),
+    _C.KB_SIGNATURE_INVALID: _M(
+        ja="本人の端末による署名が正しくありません。別の端末からの提示の可能性があります。",
+        en="The holder's signature is not valid; the card may be shown from another device.",
+    ),
+    _C.KB_SD_HASH_MISMATCH: _M(
+        ja="提示された項目が本人の署名と一致しません。",
+        en="The presented items do not match the holder's signature.",
+    ),
+    _C.KB_NONCE_MISMATCH: _M(
+        ja="確認コード（ナンス）が一致しません。もう一度表示してください。",
+        en="The challenge (nonce) does not match; show the code again.",
+    ),
+    _C.KB_AUDIENCE_MISMATCH: _M(
+        ja="この確認先向けの提示ではありません。", en="This presentation is meant for another verifier."
+    ),
+    _C.KB_TOO_OLD: _M(
+        ja="提示が古すぎます。画面のコードを更新してください。",
+        en="The presentation is too old; refresh the code on the screen.",
+    ),
+    _C.KB_IN_FUTURE: _M(
+        ja="提示の時刻が未来になっています。端末の時刻を確認してください。",
+        en="The presentation time is in the future; check the clocks.",
+    ),
+    _C.KB_REPLAYED: _M(
+        ja="このコードはすでに使われています（画面の写真・スクリーンショットの可能性）。",
+        en="This code was already used (possibly a photo or screenshot).",
+    ),
+    _C.VCT_NOT_ACCEPTED: _M(
+        ja="この種類の登録証は受け付けていません。", en="This type of card is not accepted here."
+    ),
+    _C.CLAIM_NOT_DISCLOSABLE: _M(
+        ja="選択的に開示してはならない項目が開示項目になっています。",
+        en="A claim that must always be visible was sent as a disclosure.",
+    ),
+    _C.CLAIM_METADATA_VIOLATION: _M(
+        ja="登録証の内容が種類の定義と合いません。",
+        en="The card's claims do not match its type definition.",
+    ),
+    _C.TYPE_METADATA_INTEGRITY: _M(
+        ja="登録証の種類の定義が改ざんされています。",
+        en="The credential type metadata failed its integrity check.",
+    ),
+    _C.TYPE_METADATA_CYCLE: _M(
+        ja="登録証の種類の定義が循環しています。", en="The credential type metadata extends itself."
+    ),
+    _C.TYPE_METADATA_UNAVAILABLE: _M(
+        ja="登録証の種類の定義がありません。", en="The credential type metadata is not available."
+    ),
+    _C.STATUS_NOT_CHECKED: _M(
+        ja="失効情報を確認できません。", en="The revocation status could not be checked."
+    ),
+    _C.REGISTRATION_NOT_VALID: _M(
+        ja="登録の有効期間外です。", en="The registration is outside its validity period."
+    ),
+    _C.REQUIRED_DISCLOSURE_MISSING: _M(
+        ja="この場面で必要な項目が開示されていません。",
+        en="An item required here was not disclosed.",
+    ),
+    _C.HOLDER_KEY_MISMATCH: _M(
+        ja="登録証の鍵がこの端末の鍵と一致しません。",
+        en="The card's holder key is not this device's key.",
+    ),
+    _C.REGISTRATION_CLAIMS_INVALID: _M(
+        ja="登録内容が正しくありません。", en="The registration data is not valid."
+    ),
+    _C.FORBIDDEN_CLAIM: _M(
+        ja="扱うことが禁止されている項目（個人番号など）が含まれています。",
+        en="The data contains a forbidden item (such as an Individual Number).",
+    ),
+    _C.SD_REQUEST_INVALID: _M(
+        ja="選択的開示の指定が正しくありません。",
+        en="The selective-disclosure request is invalid.",
+    ),
+    _C.STORAGE_UNAVAILABLE: _M(
+        ja="保存先を利用できません。", en="The storage is not available."
+    ),
+}
+
+MESSAGES: Mapping[ErrorCode, Message] = MappingProxyType(_MESSAGES)
+
+
+def message_for(code: ErrorCode) -> Message:
+    """The Japanese and English text for ``code``."""
+    return MESSAGES[code]

@@ -1,0 +1,57 @@
+"""Compact serialization of SD-JWT and SD-JWT+KB (RFC 9901 §4)::
+
+    <Issuer-signed JWT>~<Disclosure 1>~...~<Disclosure N>~[<KB-JWT>]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from furusato_vc.core.errors import ErrorCode, FormatError
+from furusato_vc.core.sdjwt.constants import SEPARATOR
+
+__all__ = ["CompactSdJwt", "SdJwtLimits", "split_compact"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SdJwtLimits:
+    """Bounds on an untrusted SD-JWT, checked before any decoding."""
+
+    max_chars: int = 64 * 1024
+    max_disclosures: int = 100
+    max_depth: int = 32
+    max_json_bytes: int = 32 * 1024
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CompactSdJwt:
+    issuer_jwt: str
+    disclosures: tuple[str, ...]
+    kb_jwt: str | None
+
+    def sd_hash_input(self) -> str:
+        """``<Issuer-signed JWT>~<D1>~...~<Dn>~`` — the octets ``sd_hash`` covers (§4.3.1)."""
+        return SEPARATOR.join((self.issuer_jwt, *self.disclosures)) + SEPARATOR
+
+    def serialize(self) -> str:
+        return self.sd_hash_input() + (self.kb_jwt or "")
+
+
+def split_compact(text: str, *, limits: SdJwtLimits = SdJwtLimits()) -> CompactSdJwt:
+    """Split without decoding.
+
+    Raises:
+        FormatError: ``input_too_large``; ``too_many_disclosures``; ``malformed_sd_jwt`` when
+            there is no ``~``, the Issuer-signed JWT is empty, or a Disclosure is empty (``~~``).
+    """
+    if len(text) > limits.max_chars:
+        raise FormatError(ErrorCode.INPUT_TOO_LARGE, f"SD-JWT over {limits.max_chars} chars")
+    parts = text.split(SEPARATOR)
+    if len(parts) < 2 or not parts[0]:
+        raise FormatError(ErrorCode.MALFORMED_SD_JWT, "expected <JWT>~...~")
+    disclosures = tuple(parts[1:-1])
+    if len(disclosures) > limits.max_disclosures:
+        raise FormatError(ErrorCode.TOO_MANY_DISCLOSURES, f"over {limits.max_disclosures}")
+    if any(not d for d in disclosures):
+        raise FormatError(ErrorCode.MALFORMED_SD_JWT, "empty disclosure")
+    return CompactSdJwt(issuer_jwt=parts[0], disclosures=disclosures, kb_jwt=parts[-1] or None)

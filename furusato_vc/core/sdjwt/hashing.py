@@ -1,0 +1,43 @@
+"""Digest algorithms for Disclosures (RFC 9901 §4.1.1, §4.2.3, §9.4).
+
+Names come from the IANA "Named Information Hash Algorithm" registry. Only ``sha-256`` is
+implemented (HAIP 1.0 §8 requires it); truncated variants such as ``sha-256-32`` are unfit
+(RFC 9901 §9.4) and are rejected like any unknown name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from furusato_vc.core.encoding import b64url_encode
+from furusato_vc.core.errors import ErrorCode, VerificationError
+from furusato_vc.core.sdjwt.constants import SD_ALG_KEY
+
+if TYPE_CHECKING:
+    from furusato_vc.core.encoding import JSONObject
+
+__all__ = ["SdAlg", "digest", "sd_alg_of"]
+
+
+class SdAlg(StrEnum):
+    SHA_256 = "sha-256"
+
+
+def digest(alg: SdAlg, text: str) -> str:
+    """base64url(H(ASCII(text))) — over the encoded string, not the decoded bytes (§4.2.3)."""
+    del alg  # only sha-256 exists; the argument keeps call sites honest when more are added
+    return b64url_encode(hashlib.sha256(text.encode("ascii")).digest())
+
+
+def sd_alg_of(payload: JSONObject) -> SdAlg:
+    """The payload's ``_sd_alg`` (default ``sha-256`` when absent, §4.1.1).
+
+    Raises:
+        VerificationError: ``sd_alg_unsupported`` for any value but ``sha-256``.
+    """
+    value = payload.get(SD_ALG_KEY, SdAlg.SHA_256.value)
+    if value != SdAlg.SHA_256.value:
+        raise VerificationError(ErrorCode.SD_ALG_UNSUPPORTED, "only sha-256 is accepted")
+    return SdAlg.SHA_256
