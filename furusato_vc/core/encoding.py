@@ -31,13 +31,14 @@ __all__ = [
     "parse_json_object",
 ]
 
-JSONValue: TypeAlias = "None | bool | int | float | str | list[JSONValue] | dict[str, JSONValue]"
+JSONValue: TypeAlias = "bool | int | float | str | list[JSONValue] | dict[str, JSONValue] | None"
 JSONObject: TypeAlias = "dict[str, JSONValue]"
 
 # RFC 4648 §5 alphabet, no padding (RFC 7515 §2 "Base64url Encoding").
-_B64URL = re.compile(r"[A-Za-z0-9_-]*")
 _ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 _INDEX = {c: i for i, c in enumerate(_ALPHABET)}
+_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
+_PADDING = (b"", b"", b"==", b"=")
 
 # I-JSON (RFC 7493 §2.2): integers outside ±(2**53 - 1) cannot be exchanged reliably.
 _MAX_SAFE_INT = 2**53 - 1
@@ -71,17 +72,22 @@ def b64url_decode(text: str, *, max_chars: int | None = None) -> bytes:
     if max_chars is not None and len(text) > max_chars:
         raise FormatError(ErrorCode.INPUT_TOO_LARGE, f"base64url text over {max_chars} chars")
     remainder = len(text) % 4
-    if remainder == 1 or _B64URL.fullmatch(text) is None:
+    # '+', '/' and '=' are valid for the strict standard-alphabet decoder below, so they are
+    # excluded first; everything else outside the alphabet (whitespace, junk, non-ASCII) is
+    # rejected by strict mode.
+    if remainder == 1 or "+" in text or "/" in text or "=" in text:
         raise FormatError(ErrorCode.MALFORMED_BASE64URL, "not unpadded base64url")
-    if remainder:
-        # 2 chars carry 1 byte (4 spare bits); 3 chars carry 2 bytes (2 spare bits).
-        spare_mask = 0x0F if remainder == 2 else 0x03
-        if _INDEX[text[-1]] & spare_mask:
-            raise FormatError(ErrorCode.MALFORMED_BASE64URL, "non-zero trailing bits")
     try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except binascii.Error as exc:  # pragma: no cover - excluded by the checks above
-        raise FormatError(ErrorCode.MALFORMED_BASE64URL, "undecodable") from exc
+        raw = binascii.a2b_base64(
+            text.encode("ascii").translate(_TO_STANDARD) + _PADDING[remainder], strict_mode=True
+        )
+    except (binascii.Error, UnicodeEncodeError) as exc:
+        raise FormatError(ErrorCode.MALFORMED_BASE64URL, "not unpadded base64url") from exc
+    # 2 chars carry 1 byte (4 spare bits); 3 chars carry 2 bytes (2 spare bits): canonical
+    # encodings leave them zero.
+    if remainder and _INDEX[text[-1]] & (0x0F if remainder == 2 else 0x03):
+        raise FormatError(ErrorCode.MALFORMED_BASE64URL, "non-zero trailing bits")
+    return raw
 
 
 def dumps_compact(value: JSONValue) -> str:
@@ -133,25 +139,26 @@ _DECODER = json.JSONDecoder(
 )
 
 
-def _check_structure(value: JSONValue, max_depth: int) -> None:
-    """Depth bound and well-formed Unicode (no lone surrogates), iteratively."""
-    stack: list[tuple[JSONValue, int]] = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if isinstance(node, str):
-            if not node.isascii():
-                _check_text(node)
-        elif isinstance(node, dict):
-            if depth > max_depth:
-                raise FormatError(ErrorCode.JSON_TOO_DEEP, f"deeper than {max_depth}")
-            for key, child in node.items():
-                if not key.isascii():
-                    _check_text(key)
-                stack.append((child, depth + 1))
-        elif isinstance(node, list):
-            if depth > max_depth:
-                raise FormatError(ErrorCode.JSON_TOO_DEEP, f"deeper than {max_depth}")
-            stack.extend((child, depth + 1) for child in node)
+# Strings (with escapes) removed, then only brackets kept: what remains encodes the nesting.
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_NON_BRACKET = re.compile(r"[^\[\]{}]+")
+_INNERMOST = re.compile(r"\[\]|\{\}")
+# A lone surrogate can only come from a \u escape once the input decoded as strict UTF-8.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _check_depth(text: str, max_depth: int) -> None:
+    """Container depth of well-formed JSON, without recursion: each pass deletes the innermost
+    ``[]``/``{}`` pairs, so the number of passes to empty is the depth."""
+    if text.count("[") + text.count("{") <= max_depth:
+        return  # depth never exceeds the number of opening brackets
+    brackets = _NON_BRACKET.sub("", _JSON_STRING.sub("", text))
+    for _ in range(max_depth):
+        if not brackets:
+            return
+        brackets = _INNERMOST.sub("", brackets)
+    if brackets:
+        raise FormatError(ErrorCode.JSON_TOO_DEEP, f"deeper than {max_depth}")
 
 
 def _check_text(text: str) -> None:
@@ -159,6 +166,20 @@ def _check_text(text: str) -> None:
         text.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise FormatError(ErrorCode.JSON_INVALID_STRING, "lone surrogate") from exc
+
+
+def _check_strings(value: JSONValue) -> None:
+    stack: list[JSONValue] = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            _check_text(node)
+        elif isinstance(node, dict):
+            for key, child in node.items():
+                _check_text(key)
+                stack.append(child)
+        elif isinstance(node, list):
+            stack.extend(node)
 
 
 def parse_json(data: bytes | str, *, limits: JsonLimits = DEFAULT_JSON_LIMITS) -> JSONValue:
@@ -170,7 +191,7 @@ def parse_json(data: bytes | str, *, limits: JsonLimits = DEFAULT_JSON_LIMITS) -
             (``NaN``, ``Infinity``, overflowing floats, integers beyond ±(2**53-1)),
             ``json_invalid_string`` (lone surrogates).
     """
-    if len(data) > limits.max_bytes:
+    if len(data) > limits.max_bytes:  # a str has at most as many characters as UTF-8 bytes
         raise FormatError(ErrorCode.INPUT_TOO_LARGE, f"JSON over {limits.max_bytes} bytes")
     if isinstance(data, bytes):
         try:
@@ -179,6 +200,9 @@ def parse_json(data: bytes | str, *, limits: JsonLimits = DEFAULT_JSON_LIMITS) -
             raise FormatError(ErrorCode.MALFORMED_JSON, "not UTF-8") from exc
     else:
         text = data
+        _check_text(text)  # a str may carry raw surrogates
+        if not text.isascii() and len(text.encode("utf-8")) > limits.max_bytes:
+            raise FormatError(ErrorCode.INPUT_TOO_LARGE, f"JSON over {limits.max_bytes} bytes")
     if text.startswith("\ufeff"):
         raise FormatError(ErrorCode.MALFORMED_JSON, "byte order mark")
     try:
@@ -191,7 +215,9 @@ def parse_json(data: bytes | str, *, limits: JsonLimits = DEFAULT_JSON_LIMITS) -
         raise FormatError(ErrorCode.JSON_TOO_DEEP, "nesting exhausted the parser") from exc
     except ValueError as exc:
         raise FormatError(ErrorCode.MALFORMED_JSON, "syntax error") from exc
-    _check_structure(value, limits.max_depth)
+    _check_depth(text, limits.max_depth)
+    if _SURROGATE_ESCAPE.search(text):
+        _check_strings(value)
     return value
 
 

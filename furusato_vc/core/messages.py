@@ -29,9 +29,7 @@ _C = ErrorCode
 _M = Message
 
 _MESSAGES: dict[ErrorCode, Message] = {
-    _C.INPUT_TOO_LARGE: _M(
-        ja="データが大きすぎます。", en="The data is too large."
-    ),
+    _C.INPUT_TOO_LARGE: _M(ja="データが大きすぎます。", en="The data is too large."),
     _C.MALFORMED_BASE64URL: _M(
         ja="データの符号化（base64url）が正しくありません。",
         en="The data is not valid base64url.",
@@ -42,9 +40,7 @@ _MESSAGES: dict[ErrorCode, Message] = {
     _C.JSON_DUPLICATE_KEY: _M(
         ja="同じ項目が重複しています。", en="The data contains a duplicated member name."
     ),
-    _C.JSON_TOO_DEEP: _M(
-        ja="データの入れ子が深すぎます。", en="The data is nested too deeply."
-    ),
+    _C.JSON_TOO_DEEP: _M(ja="データの入れ子が深すぎます。", en="The data is nested too deeply."),
     _C.JSON_NUMBER_OUT_OF_RANGE: _M(
         ja="数値が許される範囲を超えています。", en="A number is out of the allowed range."
     ),
@@ -52,10 +48,12 @@ _MESSAGES: dict[ErrorCode, Message] = {
         ja="文字列に不正な文字が含まれています。", en="A string contains invalid characters."
     ),
     _C.MALFORMED_JWS: _M(
-        ja="署名付きデータ（JWS）の形式が正しくありません。", en="The signed data (JWS) is malformed."
+        ja="署名付きデータ（JWS）の形式が正しくありません。",
+        en="The signed data (JWS) is malformed.",
     ),
     _C.MALFORMED_JWS_HEADER: _M(
-        ja="署名付きデータのヘッダーが正しくありません。", en="The signed data has an invalid header."
+        ja="署名付きデータのヘッダーが正しくありません。",
+        en="The signed data has an invalid header.",
     ),
     _C.MALFORMED_JWK: _M(
         ja="鍵の形式が正しくありません。", en="The key is malformed or not acceptable."
@@ -91,9 +89,7 @@ _MESSAGES: dict[ErrorCode, Message] = {
         ja="対応していない必須拡張が含まれています。",
         en="The data uses a critical extension that is not supported.",
     ),
-    _C.TYP_MISMATCH: _M(
-        ja="データの種類が違います。", en="The data is of the wrong type."
-    ),
+    _C.TYP_MISMATCH: _M(ja="データの種類が違います。", en="The data is of the wrong type."),
     _C.ISSUER_NOT_TRUSTED: _M(
         ja="信頼できる発行元ではありません。", en="The issuer is not trusted."
     ),
@@ -101,9 +97,7 @@ _MESSAGES: dict[ErrorCode, Message] = {
         ja="発行元の鍵が見つかりません。信頼リストを更新してください。",
         en="The issuer's key is unknown; update the trust list.",
     ),
-    _C.KEY_NOT_ALLOWED: _M(
-        ja="この鍵は使用できません。", en="This key may not be used."
-    ),
+    _C.KEY_NOT_ALLOWED: _M(ja="この鍵は使用できません。", en="This key may not be used."),
     _C.SD_ALG_UNSUPPORTED: _M(
         ja="対応していないハッシュ方式です。", en="The digest algorithm is not supported."
     ),
@@ -133,9 +127,7 @@ _MESSAGES: dict[ErrorCode, Message] = {
         ja="開示項目の種類が位置と合いません。",
         en="A disclosure is of the wrong kind for its position.",
     ),
-    _C.TOKEN_EXPIRED: _M(
-        ja="有効期限が切れています。", en="The card has expired."
-    ),
+    _C.TOKEN_EXPIRED: _M(ja="有効期限が切れています。", en="The card has expired."),
     _C.TOKEN_NOT_YET_VALID: _M(
         ja="まだ有効期間が始まっていません。", en="The card is not valid yet."
     ),
@@ -143,9 +135,7 @@ _MESSAGES: dict[ErrorCode, Message] = {
         ja="発行日時が未来になっています。端末の時刻を確認してください。",
         en="The issue time is in the future; check this device's clock.",
     ),
-    _C.REQUIRED_CLAIM_MISSING: _M(
-        ja="必要な項目がありません。", en="A required claim is missing."
-    ),
+    _C.REQUIRED_CLAIM_MISSING: _M(ja="必要な項目がありません。", en="A required claim is missing."),
     _C.KB_REQUIRED: _M(
         ja="本人の端末による確認（鍵の証明）がありません。",
         en="Proof that the holder's own device presented the card is missing.",
@@ -170,7 +160,8 @@ _MESSAGES: dict[ErrorCode, Message] = {
         en="The challenge (nonce) does not match; show the code again.",
     ),
     _C.KB_AUDIENCE_MISMATCH: _M(
-        ja="この確認先向けの提示ではありません。", en="This presentation is meant for another verifier."
+        ja="この確認先向けの提示ではありません。",
+        en="This presentation is meant for another verifier.",
     ),
     _C.KB_TOO_OLD: _M(
         ja="提示が古すぎます。画面のコードを更新してください。",
@@ -230,9 +221,7 @@ _MESSAGES: dict[ErrorCode, Message] = {
         ja="選択的開示の指定が正しくありません。",
         en="The selective-disclosure request is invalid.",
     ),
-    _C.STORAGE_UNAVAILABLE: _M(
-        ja="保存先を利用できません。", en="The storage is not available."
-    ),
+    _C.STORAGE_UNAVAILABLE: _M(ja="保存先を利用できません。", en="The storage is not available."),
 }
 
 MESSAGES: Mapping[ErrorCode, Message] = MappingProxyType(_MESSAGES)

@@ -19,6 +19,12 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    PublicFormat,
+)
 
 from furusato_vc.core.encoding import b64url_decode, b64url_encode, dumps_compact
 from furusato_vc.core.errors import ErrorCode, FormatError
@@ -42,6 +48,7 @@ PublicKey = ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey
 PrivateKey = ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
 
 _P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+_P256_PRIME = 2**256 - 2**224 + 2**192 + 2**96 - 1
 _KID = re.compile(r"[\x21-\x7e]{1,128}")
 _ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
 
@@ -73,6 +80,7 @@ class PublicJwk:
 
     def thumbprint(self) -> str:
         """RFC 7638 §3: SHA-256 over the required members in lexicographic order."""
+        members: JSONObject
         if self.kty == "EC":
             members = {"crv": self.crv, "kty": self.kty, "x": self.x, "y": self.y}
         else:
@@ -152,6 +160,9 @@ def parse_public_jwk(value: JSONValue, *, allow_eddsa: bool = False) -> PublicJw
     use = value.get("use")
     if use is not None and use != "sig":
         raise FormatError(ErrorCode.MALFORMED_JWK, "key is not for signatures")
+    key_ops = value.get("key_ops")
+    if key_ops is not None and (not isinstance(key_ops, list) or "verify" not in key_ops):
+        raise FormatError(ErrorCode.MALFORMED_JWK, "key_ops does not allow verify")
     alg = value.get("alg")
     key: PublicKey
     if kty == "EC" and crv == "P-256":
@@ -159,10 +170,12 @@ def parse_public_jwk(value: JSONValue, *, allow_eddsa: bool = False) -> PublicJw
             raise FormatError(ErrorCode.MALFORMED_JWK, "alg does not match a P-256 key")
         x_text, x_raw = _coordinate(value, "x")
         y_text, y_raw = _coordinate(value, "y")
+        x, y = int.from_bytes(x_raw, "big"), int.from_bytes(y_raw, "big")
+        if x >= _P256_PRIME or y >= _P256_PRIME:
+            # cryptography reduces them mod p: one key would have two encodings (thumbprints)
+            raise FormatError(ErrorCode.MALFORMED_JWK, "coordinate not below the field prime")
         try:
-            key = ec.EllipticCurvePublicNumbers(
-                int.from_bytes(x_raw, "big"), int.from_bytes(y_raw, "big"), ec.SECP256R1()
-            ).public_key()
+            key = ec.EllipticCurvePublicNumbers(x, y, ec.SECP256R1()).public_key()
         except ValueError as exc:
             raise FormatError(ErrorCode.MALFORMED_JWK, "point is not on P-256") from exc
         return PublicJwk(kty=kty, crv=crv, x=x_text, y=y_text, kid=kid, key=key)
@@ -180,7 +193,7 @@ def public_jwk_from_key(key: PublicKey, *, kid: str | None = None) -> PublicJwk:
     """Wrap a ``cryptography`` public key (P-256 or Ed25519)."""
     if isinstance(key, ec.EllipticCurvePublicKey):
         if not isinstance(key.curve, ec.SECP256R1):
-            raise ValueError("only P-256 EC keys are supported")
+            raise TypeError("only P-256 EC keys are supported")
         numbers = key.public_numbers()
         jwk = PublicJwk(
             kty="EC",
@@ -190,8 +203,6 @@ def public_jwk_from_key(key: PublicKey, *, kid: str | None = None) -> PublicJwk:
             key=key,
         )
     elif isinstance(key, ed25519.Ed25519PublicKey):
-        from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-
         raw = key.public_bytes(Encoding.Raw, PublicFormat.Raw)
         check_ed25519_public_key(raw)
         jwk = PublicJwk(kty="OKP", crv="Ed25519", x=b64url_encode(raw), y=None, key=key)
@@ -212,17 +223,13 @@ def private_jwk(key: PrivateKey, *, kid: str | None = None) -> JSONObject:
     if isinstance(key, ec.EllipticCurvePrivateKey):
         out["d"] = b64url_encode(key.private_numbers().private_value.to_bytes(32, "big"))
     else:
-        from cryptography.hazmat.primitives.serialization import (
-            Encoding,
-            NoEncryption,
-            PrivateFormat,
-        )
-
         out["d"] = b64url_encode(key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption()))
     return out
 
 
-def parse_private_jwk(value: JSONValue, *, allow_eddsa: bool = False) -> tuple[PrivateKey, str | None]:
+def parse_private_jwk(
+    value: JSONValue, *, allow_eddsa: bool = False
+) -> tuple[PrivateKey, str | None]:
     """Load a private JWK written by :func:`private_jwk`; returns the key and its ``kid``.
 
     Raises:

@@ -95,7 +95,9 @@ def decode_unverified_jws(compact: str, *, limits: JwsLimits = JwsLimits()) -> U
         header = parse_json_object(header_bytes, limits=_HEADER_LIMITS)
     except FormatError as exc:
         if exc.code in {ErrorCode.MALFORMED_JSON, ErrorCode.INPUT_TOO_LARGE}:
-            raise FormatError(ErrorCode.MALFORMED_JWS_HEADER, "header is not a JSON object") from exc
+            raise FormatError(
+                ErrorCode.MALFORMED_JWS_HEADER, "header is not a JSON object"
+            ) from exc
         raise
     if not isinstance(header.get("alg"), str):
         raise FormatError(ErrorCode.MALFORMED_JWS_HEADER, "alg missing or not a string")

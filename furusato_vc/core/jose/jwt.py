@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 from furusato_vc.core.errors import ErrorCode, FormatError, VerificationError
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from furusato_vc.core.encoding import JSONObject
 
 __all__ = ["numeric_date", "optional_numeric_date", "require_string", "to_numeric_date"]
@@ -33,7 +34,7 @@ def optional_numeric_date(claims: JSONObject, name: str) -> int | None:
     if name not in claims:
         return None
     value = claims[name]
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**53:
         raise FormatError(ErrorCode.MALFORMED_CLAIM, f"{name} is not a NumericDate integer")
     return value
 

@@ -6,14 +6,16 @@ ever see this protocol, never private key objects.
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
-from furusato_vc.core.jose.algorithms import JwsAlgorithm
 from furusato_vc.core.jose.jwk import PrivateKey, PublicJwk, public_jwk_from_key
+
+if TYPE_CHECKING:
+    from furusato_vc.core.jose.algorithms import JwsAlgorithm
 
 __all__ = ["Signer", "SoftwareSigner"]
 

@@ -1,6 +1,6 @@
 """Compact serialization of SD-JWT and SD-JWT+KB (RFC 9901 §4)::
 
-    <Issuer-signed JWT>~<Disclosure 1>~...~<Disclosure N>~[<KB-JWT>]
+<Issuer-signed JWT>~<Disclosure 1>~...~<Disclosure N>~[<KB-JWT>]
 """
 
 from __future__ import annotations

@@ -59,6 +59,8 @@ def parse_disclosure(encoded: str, *, limits: JsonLimits = DEFAULT_JSON_LIMITS) 
     try:
         raw = b64url_decode(encoded, max_chars=limits.max_bytes * 4 // 3 + 4)
     except FormatError as exc:
+        if exc.code is ErrorCode.INPUT_TOO_LARGE:
+            raise
         raise FormatError(ErrorCode.MALFORMED_DISCLOSURE, "not base64url") from exc
     try:
         value = parse_json(raw, limits=limits)

@@ -9,8 +9,9 @@ injected :class:`~furusato_vc.core.randomness.RandomSource`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING, TypeAlias, cast
 
 from furusato_vc.core.encoding import b64url_encode, dumps_compact
 from furusato_vc.core.errors import ErrorCode, IssuanceError
@@ -30,14 +31,19 @@ from furusato_vc.core.sdjwt.disclosure import (
 from furusato_vc.core.sdjwt.hashing import SdAlg, digest
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-
     from furusato_vc.core.encoding import JSONObject, JSONValue
     from furusato_vc.core.jose.signer import Signer
     from furusato_vc.core.randomness import RandomSource
 
-__all__ = ["SD", "ClaimInput", "DecoyPolicy", "IssuedSdJwt", "SdPayload", "build_sd_payload",
-           "issue_sd_jwt"]
+__all__ = [
+    "SD",
+    "ClaimInput",
+    "DecoyPolicy",
+    "IssuedSdJwt",
+    "SdPayload",
+    "build_sd_payload",
+    "issue_sd_jwt",
+]
 
 SALT_BYTES = 16  # 128 bits (RFC 9901 §9.3)
 
@@ -50,7 +56,7 @@ class SD:
 
 
 ClaimInput: TypeAlias = (
-    "None | bool | int | float | str | SD | list[ClaimInput] | dict[str, ClaimInput]"
+    "bool | int | float | str | SD | list[ClaimInput] | dict[str, ClaimInput] | None"
 )
 
 
@@ -126,7 +132,8 @@ class _Builder:
         out: JSONObject = {}
         digests: list[str] = []
         for name, child in node.items():
-            if not isinstance(name, str) or name in FORBIDDEN_DISCLOSURE_NAMES:
+            key: object = name  # callers may pass non-str keys at runtime
+            if not isinstance(key, str) or name in FORBIDDEN_DISCLOSURE_NAMES:
                 raise IssuanceError(ErrorCode.SD_REQUEST_INVALID, "reserved or non-string name")
             if isinstance(child, SD):
                 disclosure = make_object_disclosure(
@@ -139,7 +146,7 @@ class _Builder:
         if digests:
             digests.extend(self.decoy_digest() for _ in range(self.decoys.decoys_for(len(digests))))
             # §4.2.4.1: hide the original order; sorting needs no randomness.
-            out[SD_DIGESTS_KEY] = list(sorted(digests))
+            out[SD_DIGESTS_KEY] = cast("JSONValue", sorted(digests))
         return out
 
     def array(self, node: list[ClaimInput]) -> list[JSONValue]:
@@ -148,7 +155,9 @@ class _Builder:
         for element in node:
             if isinstance(element, SD):
                 has_sd = True
-                disclosure = make_array_disclosure(salt=self.salt(), value=self.value(element.value))
+                disclosure = make_array_disclosure(
+                    salt=self.salt(), value=self.value(element.value)
+                )
                 self.disclosures.append(disclosure)
                 out.append({ARRAY_DIGEST_KEY: digest(self.sd_alg, disclosure.encoded)})
             else:
@@ -176,6 +185,8 @@ def build_sd_payload(
             ``_sd_alg``) or an :class:`SD` marker that is not an object property or array
             element (e.g. the top level itself).
     """
+    if not isinstance(claims, Mapping):
+        raise IssuanceError(ErrorCode.SD_REQUEST_INVALID, "the claims set must be a plain object")
     if SD_ALG_KEY in claims:
         raise IssuanceError(ErrorCode.SD_REQUEST_INVALID, "_sd_alg is set by the issuer library")
     builder = _Builder(random, sd_alg, decoys)
@@ -200,8 +211,11 @@ def issue_sd_jwt(
     Raises:
         IssuanceError: as :func:`build_sd_payload`.
     """
+    extra = extra_header or {}
+    if {"typ", "alg", "crit"} & extra.keys():
+        raise ValueError("typ and alg are set explicitly; crit is never emitted")
     built = build_sd_payload(claims, random=random, sd_alg=sd_alg, decoys=decoys)
-    header: JSONObject = {"typ": typ, **(extra_header or {})}
+    header: JSONObject = {"typ": typ, **extra}
     jwt = sign_compact_jws(
         header=header, payload=dumps_compact(built.payload).encode("utf-8"), signer=signer
     )

@@ -20,6 +20,7 @@ from furusato_vc.core.sdjwt.hashing import SdAlg, digest
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
+    from furusato_vc.core.encoding import JSONObject
     from furusato_vc.core.jose.signer import Signer
     from furusato_vc.core.sdjwt.disclosure import Disclosure
     from furusato_vc.core.sdjwt.processing import ClaimPath, DisclosedClaim
@@ -62,7 +63,7 @@ def select_disclosures(
 
 def create_kb_jwt(*, sd_hash_input: str, request: KeyBindingRequest, sd_alg: SdAlg) -> str:
     """A KB-JWT over ``sd_hash_input`` (``<JWT>~<D1>~...~<Dn>~``), §4.3 and §4.3.1."""
-    payload = {
+    payload: JSONObject = {
         "iat": request.issued_at,
         "aud": request.audience,
         "nonce": request.nonce,

@@ -82,7 +82,12 @@ class _Processor:
         for key, child in node.items():
             if key in (SD_DIGESTS_KEY, SD_ALG_KEY):
                 continue
-            out[key] = self.value(child, (*path, key), depth + 1)
+            # Scalars need no walk (and no path tuple); containers may hold digests.
+            out[key] = (
+                self.value(child, (*path, key), depth + 1)
+                if isinstance(child, dict | list)
+                else child
+            )
         if SD_DIGESTS_KEY not in node:
             return out
         digests = node[SD_DIGESTS_KEY]
@@ -130,8 +135,10 @@ class _Processor:
                 claim_path = (*path, len(out))
                 self.disclosed.append(DisclosedClaim(disclosure=disclosure, path=claim_path))
                 out.append(self.value(disclosure.value, claim_path, depth + 1))
-            else:
+            elif isinstance(element, dict | list):
                 out.append(self.value(element, (*path, len(out)), depth + 1))
+            else:
+                out.append(element)
         return out
 
 

@@ -104,6 +104,9 @@ class SdJwtPolicy:
 
     ``key_binding`` has no default on purpose: every caller states whether Key Binding is
     required. ``accepted_typ`` pins the ``typ`` header (explicit typing, §9.11).
+    ``issuer_claim`` names the plaintext claim that identifies the Issuer for key lookup
+    (§7.1 step 2.c leaves this to the application: ``iss`` for JWTs and SD-JWT VC, ``issuer``
+    for the W3C VCDM of RFC 9901 Appendix A.4).
     """
 
     key_binding: KeyBindingPolicy | None
@@ -112,6 +115,15 @@ class SdJwtPolicy:
     limits: SdJwtLimits = SdJwtLimits()
     clock_skew_seconds: int = 60
     require_expiry: bool = True
+    issuer_claim: str = "iss"
+
+    def __post_init__(self) -> None:
+        # A str would turn `typ in accepted_typ` into a substring test (catalogue J-19).
+        accepted: object = self.accepted_typ
+        if not isinstance(accepted, frozenset) or not all(isinstance(t, str) for t in accepted):
+            raise TypeError("accepted_typ must be a frozenset of strings")
+        if self.clock_skew_seconds < 0:
+            raise ValueError("clock skew must be non-negative")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -156,9 +168,11 @@ def _verify_issuer_signature(
     jws: UnverifiedJws, payload: JSONObject, resolver: IssuerKeyResolver, policy: SdJwtPolicy
 ) -> PublicJwk:
     policy.algorithms.check(jws.alg)  # §7.1 step 2.a, before any key work
-    issuer = payload.get("iss")
+    issuer = payload.get(policy.issuer_claim)
     if not isinstance(issuer, str):
-        raise VerificationError(ErrorCode.REQUIRED_CLAIM_MISSING, "iss is required")
+        raise VerificationError(
+            ErrorCode.REQUIRED_CLAIM_MISSING, f"{policy.issuer_claim} must name the issuer"
+        )
     candidates = resolver.issuer_keys(issuer=issuer, kid=jws.kid)
     for key in candidates:  # every key sharing the kid is tried (HCERT §3.3.3)
         if key.algorithm.value != jws.alg:
@@ -174,8 +188,10 @@ def _verify_issuer_signature(
 def _check_validity(claims: JSONObject, now: int, policy: SdJwtPolicy) -> None:
     """§7.1 step 6 on the processed payload."""
     skew = policy.clock_skew_seconds
-    exp = numeric_date(claims, "exp") if policy.require_expiry else optional_numeric_date(
-        claims, "exp"
+    exp = (
+        numeric_date(claims, "exp")
+        if policy.require_expiry
+        else optional_numeric_date(claims, "exp")
     )
     if exp is not None and now >= exp + skew:
         raise VerificationError(ErrorCode.TOKEN_EXPIRED, "exp has passed")
@@ -217,7 +233,9 @@ def _verify_key_binding(
             raise VerificationError(ErrorCode.REQUIRED_CLAIM_MISSING, f"KB-JWT {name} missing")
         if not isinstance(value, str):  # §4.3: aud is a single string
             raise FormatError(ErrorCode.MALFORMED_CLAIM, f"KB-JWT {name} is not a string")
-    assert isinstance(audience, str) and isinstance(nonce, str) and isinstance(sd_hash, str)
+    assert isinstance(audience, str)
+    assert isinstance(nonce, str)
+    assert isinstance(sd_hash, str)
     if iat < now - policy.max_age_seconds:  # (e)
         raise VerificationError(ErrorCode.KB_TOO_OLD, "KB-JWT iat outside the window")
     if iat > now + policy.max_future_seconds:

@@ -1,0 +1,1 @@
+"""The furusato registration claims model and the table of issuing bodies."""

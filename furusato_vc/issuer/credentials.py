@@ -1,0 +1,116 @@
+"""Issuing registration credentials (the issuer library; the HTTP service builds on it).
+
+Times are rounded down to the day before signing (RFC 9901 §10.1: precise ``iat``/``exp``
+link presentations to an issuance event), and registration dates are Japan dates: a
+registration valid until 2028-01-14 expires at midnight JST at the end of that day.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
+
+from furusato_vc.core.errors import ErrorCode, IssuanceError
+from furusato_vc.core.jose.jwt import to_numeric_date
+from furusato_vc.core.registration.claims import (
+    JST,
+    RegistrationClaims,
+    registration_claim_input,
+    validate_registration,
+    vct_for_tier,
+)
+from furusato_vc.core.registration.metadata import vct_integrity
+from furusato_vc.core.sdjwt.issuance import DecoyPolicy
+from furusato_vc.core.sdjwtvc.credential import SdJwtVcContent, issue_sd_jwt_vc
+from furusato_vc.core.statuslist.reference import StatusReference
+
+if TYPE_CHECKING:
+    from furusato_vc.core.jose.jwk import PublicJwk
+    from furusato_vc.core.jose.signer import Signer
+    from furusato_vc.core.randomness import RandomSource
+    from furusato_vc.core.registration.bodies import BodyRegistry
+    from furusato_vc.core.sdjwt.issuance import IssuedSdJwt
+
+__all__ = ["IssuancePolicy", "IssuingBody", "issue_registration_credential"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IssuingBody:
+    """One municipality or prefecture as an issuer: its code, ``iss`` and signing key."""
+
+    code: str
+    issuer_id: str
+    signer: Signer
+    status_list_uri: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IssuancePolicy:
+    credential_lifetime: timedelta = timedelta(days=365)
+    time_granularity: timedelta = timedelta(days=1)
+    decoys: DecoyPolicy = DecoyPolicy()
+
+    def __post_init__(self) -> None:
+        if self.credential_lifetime <= timedelta(0) or self.time_granularity <= timedelta(0):
+            raise ValueError("lifetime and granularity must be positive")
+
+
+def _round_down(moment: datetime, granularity: timedelta) -> int:
+    seconds = to_numeric_date(moment)
+    step = int(granularity.total_seconds())
+    return seconds - seconds % step
+
+
+def _start_of_jst_day(day: date) -> int:
+    return to_numeric_date(datetime.combine(day, time(0, 0), JST))
+
+
+def issue_registration_credential(
+    registration: RegistrationClaims,
+    *,
+    body: IssuingBody,
+    holder_key: PublicJwk,
+    status_index: int,
+    now: datetime,
+    random: RandomSource,
+    bodies: BodyRegistry,
+    policy: IssuancePolicy = IssuancePolicy(),
+) -> IssuedSdJwt:
+    """Issue the SD-JWT VC for one registration.
+
+    ``exp`` is the earlier of (rounded issue time + lifetime) and the end of the registration's
+    last day; ``nbf`` is set when the registration starts after the issue day.
+
+    Raises:
+        FormatError: ``invalid_body_code``.
+        IssuanceError: ``registration_claims_invalid`` (also when the body does not match the
+            registration or the registration has already ended), ``forbidden_claim``,
+            ``sd_request_invalid``.
+    """
+    today = now.astimezone(JST).date()
+    validate_registration(registration, bodies=bodies, today=today)
+    if registration.issuing_body != body.code:
+        raise IssuanceError(ErrorCode.REGISTRATION_CLAIMS_INVALID, "body does not match")
+    issued_at = _round_down(now, policy.time_granularity)
+    expires_at = issued_at + int(policy.credential_lifetime.total_seconds())
+    if registration.valid_until is not None:
+        expires_at = min(
+            expires_at, _start_of_jst_day(registration.valid_until + timedelta(days=1))
+        )
+    if expires_at <= max(issued_at, to_numeric_date(now.astimezone(UTC))):
+        raise IssuanceError(ErrorCode.REGISTRATION_CLAIMS_INVALID, "registration has ended")
+    starts = _start_of_jst_day(registration.valid_from)
+    vct = vct_for_tier(registration.tier)
+    content = SdJwtVcContent(
+        issuer=body.issuer_id,
+        vct=vct,
+        vct_integrity=vct_integrity(vct),
+        issued_at=issued_at,
+        not_before=starts if starts > issued_at else None,
+        expires_at=expires_at,
+        holder_key=holder_key,
+        status=StatusReference(uri=body.status_list_uri, idx=status_index),
+        claims=registration_claim_input(registration, today=today),
+    )
+    return issue_sd_jwt_vc(content, signer=body.signer, random=random, decoys=policy.decoys)
