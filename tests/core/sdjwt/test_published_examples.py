@@ -211,11 +211,8 @@ def _vector_paths() -> list[Path]:
 ALL = tuple(_load(path) for path in _vector_paths())
 
 
-def _params(vectors: tuple[Vector, ...], artifact: str | None = None) -> list[object]:
-    out: list[object] = []
-    for vector in vectors:
-        out.append(pytest.param(vector, id=vector.name))
-    return out
+def _params(vectors: tuple[Vector, ...]) -> list[object]:
+    return [pytest.param(vector, id=vector.name) for vector in vectors]
 
 
 def _disclosure_params() -> list[object]:
@@ -436,7 +433,7 @@ def test_processing_example(vector: Vector, example: ProcessingExample) -> None:
 # ---------------------------------------------------------------------------------- signed
 
 
-@pytest.mark.parametrize("vector", _params(tuple(v for v in ALL if v.sd_jwt), "sd_jwt"))
+@pytest.mark.parametrize("vector", _params(tuple(v for v in ALL if v.sd_jwt)))
 def test_issued_sd_jwt_verifies_with_every_disclosure(vector: Vector) -> None:
     assert vector.sd_jwt is not None
     result = _verify(vector, vector.sd_jwt)
@@ -452,7 +449,7 @@ def test_issued_sd_jwt_verifies_with_every_disclosure(vector: Vector) -> None:
         assert result.claims == _claims_from_input(vector)
 
 
-@pytest.mark.parametrize("vector", _params(tuple(v for v in ALL if v.presentation), "presentation"))
+@pytest.mark.parametrize("vector", _params(tuple(v for v in ALL if v.presentation)))
 def test_presentation_verifies_to_the_published_processed_payload(vector: Vector) -> None:
     assert vector.presentation is not None
     assert vector.expected is not None, f"{vector.name}: presentation without processed payload"
@@ -468,7 +465,7 @@ def test_presentation_verifies_to_the_published_processed_payload(vector: Vector
         _assert_key_binding(vector, result)
 
 
-@pytest.mark.parametrize("vector", _params(tuple(v for v in ALL if v.jws_json), "jws_json"))
+@pytest.mark.parametrize("vector", _params(tuple(v for v in ALL if v.jws_json)))
 def test_json_serialization_compact_form_verifies(vector: Vector) -> None:
     assert vector.jws_json is not None
     compact, disclosures = _compact_from_json(vector.jws_json)
