@@ -78,9 +78,8 @@ DISCLOSE = [
 ]
 
 
-def rate(fn: Callable[[], object], seconds: float) -> float:
-    """Operations per second over at least ``seconds`` of wall time (after one warm-up call)."""
-    fn()
+def batch_rate(fn: Callable[[], object], seconds: float) -> float:
+    """Operations per second over one batch of at least ``seconds`` of wall time."""
     count, start = 0, time.perf_counter()
     deadline = start + seconds
     while True:
@@ -90,6 +89,24 @@ def rate(fn: Callable[[], object], seconds: float) -> float:
         now = time.perf_counter()
         if now >= deadline:
             return count / (now - start)
+
+
+def compare(
+    contenders: dict[str, Callable[[], object]], seconds: float, rounds: int
+) -> dict[str, float]:
+    """Best-of-``rounds`` ops/s for each contender, measured in interleaved batches.
+
+    Shared, virtualised machines have bursts of stolen CPU time; interleaving gives every
+    contender the same exposure and the best batch estimates the undisturbed rate (the usual
+    ``timeit`` practice of reporting the minimum time).
+    """
+    for fn in contenders.values():
+        fn()  # warm-up (caches, imports)
+    best = dict.fromkeys(contenders, 0.0)
+    for _ in range(rounds):
+        for name, fn in contenders.items():
+            best[name] = max(best[name], batch_rate(fn, seconds / rounds))
+    return best
 
 
 class Ours:
@@ -193,17 +210,20 @@ class Reference:
         return SDJWTVerifier(self.presentation, self._key, AUDIENCE, NONCE).get_verified_payload()
 
 
-def raw_es256_verify_rate(seconds: float) -> float:
+def raw_es256_verify() -> Callable[[], None]:
+    """One bare ``cryptography`` ES256 verification of a credential-sized message."""
     key = ec.generate_private_key(ec.SECP256R1())
     public = key.public_key()
     message = b"x" * 900
     signature = key.sign(message, ec.ECDSA(hashes.SHA256()))
-    return rate(lambda: public.verify(signature, message, ec.ECDSA(hashes.SHA256())), seconds)
+    algorithm = ec.ECDSA(hashes.SHA256())
+    return lambda: public.verify(signature, message, algorithm)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seconds", type=float, default=2.0, help="time per measurement")
+    parser.add_argument("--seconds", type=float, default=3.0, help="time per operation")
+    parser.add_argument("--rounds", type=int, default=7, help="interleaved batches per operation")
     parser.add_argument("--json", type=Path, help="also write the numbers as JSON here")
     args = parser.parse_args(argv)
     seconds = args.seconds
@@ -214,16 +234,20 @@ def main(argv: list[str] | None = None) -> int:
     ours.verify_vc()
     ref.verify()
 
-    results = {
-        "ours_issue": rate(ours.issue, seconds),
-        "ref_issue": rate(ref.issue, seconds),
-        "ours_present": rate(ours.present, seconds),
-        "ref_present": rate(ref.present, seconds),
-        "ours_verify": rate(ours.verify, seconds),
-        "ours_verify_sd_jwt_vc": rate(ours.verify_vc, seconds),
-        "ref_verify": rate(ref.verify, seconds),
-        "raw_es256_verify": raw_es256_verify_rate(seconds),
-    }
+    results = compare(
+        {
+            "ours_issue": ours.issue,
+            "ref_issue": ref.issue,
+            "ours_present": ours.present,
+            "ref_present": ref.present,
+            "ours_verify": ours.verify,
+            "ours_verify_sd_jwt_vc": ours.verify_vc,
+            "ref_verify": ref.verify,
+            "raw_es256_verify": raw_es256_verify(),
+        },
+        seconds,
+        args.rounds,
+    )
     ratios = {
         "issue ours/ref": results["ours_issue"] / results["ref_issue"],
         "present ours/ref": results["ours_present"] / results["ref_present"],

@@ -9,9 +9,9 @@ same bytes differently, so this module rejects them all with :class:`FormatError
 
 from __future__ import annotations
 
-import base64
 import binascii
 import json
+import json.scanner
 import math
 import re
 from dataclasses import dataclass
@@ -38,6 +38,7 @@ JSONObject: TypeAlias = "dict[str, JSONValue]"
 _ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 _INDEX = {c: i for i, c in enumerate(_ALPHABET)}
 _TO_STANDARD = bytes.maketrans(b"-_", b"+/")
+_TO_URLSAFE = bytes.maketrans(b"+/", b"-_")
 _PADDING = (b"", b"", b"==", b"=")
 
 # I-JSON (RFC 7493 §2.2): integers outside ±(2**53 - 1) cannot be exchanged reliably.
@@ -58,7 +59,8 @@ DEFAULT_JSON_LIMITS = JsonLimits()
 
 def b64url_encode(data: bytes) -> str:
     """base64url without padding (RFC 7515 §2)."""
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+    encoded = binascii.b2a_base64(data, newline=False).translate(_TO_URLSAFE)
+    return encoded.rstrip(b"=").decode("ascii")
 
 
 def b64url_decode(text: str, *, max_chars: int | None = None) -> bytes:
@@ -137,6 +139,25 @@ _DECODER = json.JSONDecoder(
     parse_float=_parse_float,
     strict=True,
 )
+# The same C scanner json.loads uses (typeshed types its context as the scanner itself).
+_SCAN = json.scanner.make_scanner(_DECODER)  # type: ignore[arg-type]
+_JSON_WHITESPACE = " \t\n\r"  # RFC 8259 §2
+_JSON_WHITESPACE_SET = frozenset(_JSON_WHITESPACE)
+
+
+def _parse_padded(text: str) -> JSONValue:
+    """The slow path for JSON with leading whitespace (same checks, through json's wrapper)."""
+    try:
+        value: JSONValue = _DECODER.decode(text)
+    except _DuplicateKeyError as exc:
+        raise FormatError(ErrorCode.JSON_DUPLICATE_KEY, "duplicate member name") from exc
+    except _NumberRangeError as exc:
+        raise FormatError(ErrorCode.JSON_NUMBER_OUT_OF_RANGE, "number out of range") from exc
+    except RecursionError as exc:
+        raise FormatError(ErrorCode.JSON_TOO_DEEP, "nesting exhausted the parser") from exc
+    except ValueError as exc:
+        raise FormatError(ErrorCode.MALFORMED_JSON, "syntax error") from exc
+    return value
 
 
 # Strings (with escapes) removed, then only brackets kept: what remains encodes the nesting.
@@ -194,6 +215,8 @@ def parse_json(data: bytes | str, *, limits: JsonLimits = DEFAULT_JSON_LIMITS) -
     if len(data) > limits.max_bytes:  # a str has at most as many characters as UTF-8 bytes
         raise FormatError(ErrorCode.INPUT_TOO_LARGE, f"JSON over {limits.max_bytes} bytes")
     if isinstance(data, bytes):
+        if data[:3] == b"\xef\xbb\xbf":
+            raise FormatError(ErrorCode.MALFORMED_JSON, "byte order mark")
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -203,10 +226,18 @@ def parse_json(data: bytes | str, *, limits: JsonLimits = DEFAULT_JSON_LIMITS) -
         _check_text(text)  # a str may carry raw surrogates
         if not text.isascii() and len(text.encode("utf-8")) > limits.max_bytes:
             raise FormatError(ErrorCode.INPUT_TOO_LARGE, f"JSON over {limits.max_bytes} bytes")
-    if text.startswith("\ufeff"):
-        raise FormatError(ErrorCode.MALFORMED_JSON, "byte order mark")
+        if text[:1] == "\ufeff":
+            raise FormatError(ErrorCode.MALFORMED_JSON, "byte order mark")
     try:
-        value: JSONValue = _DECODER.decode(text)
+        value: JSONValue
+        value, end = _SCAN(text, 0)  # the C scanner without json.loads' Python wrappers
+        if end != len(text) and text[end:].strip(_JSON_WHITESPACE):
+            raise FormatError(ErrorCode.MALFORMED_JSON, "data after the JSON value")
+    except StopIteration as exc:  # raised by the scanner for a syntax error at the start
+        if text[:1] in _JSON_WHITESPACE_SET and text.strip(_JSON_WHITESPACE):
+            value = _parse_padded(text)
+        else:
+            raise FormatError(ErrorCode.MALFORMED_JSON, "syntax error") from exc
     except _DuplicateKeyError as exc:
         raise FormatError(ErrorCode.JSON_DUPLICATE_KEY, "duplicate member name") from exc
     except _NumberRangeError as exc:

@@ -48,9 +48,10 @@ PublicKey = ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey
 PrivateKey = ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
 
 _P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
-_P256_PRIME = 2**256 - 2**224 + 2**192 + 2**96 - 1
+_P256_PRIME_BYTES = (2**256 - 2**224 + 2**192 + 2**96 - 1).to_bytes(32, "big")
 _KID = re.compile(r"[\x21-\x7e]{1,128}")
 _ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
+_P256 = ec.SECP256R1()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -170,12 +171,11 @@ def parse_public_jwk(value: JSONValue, *, allow_eddsa: bool = False) -> PublicJw
             raise FormatError(ErrorCode.MALFORMED_JWK, "alg does not match a P-256 key")
         x_text, x_raw = _coordinate(value, "x")
         y_text, y_raw = _coordinate(value, "y")
-        x, y = int.from_bytes(x_raw, "big"), int.from_bytes(y_raw, "big")
-        if x >= _P256_PRIME or y >= _P256_PRIME:
+        if x_raw >= _P256_PRIME_BYTES or y_raw >= _P256_PRIME_BYTES:  # big-endian, same length
             # cryptography reduces them mod p: one key would have two encodings (thumbprints)
             raise FormatError(ErrorCode.MALFORMED_JWK, "coordinate not below the field prime")
         try:
-            key = ec.EllipticCurvePublicNumbers(x, y, ec.SECP256R1()).public_key()
+            key = ec.EllipticCurvePublicKey.from_encoded_point(_P256, b"\x04" + x_raw + y_raw)
         except ValueError as exc:
             raise FormatError(ErrorCode.MALFORMED_JWK, "point is not on P-256") from exc
         return PublicJwk(kty=kty, crv=crv, x=x_text, y=y_text, kid=kid, key=key)

@@ -7,6 +7,7 @@ or compression parameters. The signature is verified over the exact received byt
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -85,10 +86,37 @@ def decode_unverified_jws(compact: str, *, limits: JwsLimits = JwsLimits()) -> U
     if len(parts) != 3 or not parts[0] or not parts[2]:
         raise FormatError(ErrorCode.MALFORMED_JWS, "a compact JWS has three segments")
     header_b64, payload_b64, signature_b64 = parts
+    header = _cached_header(header_b64)
     try:
-        header_bytes = b64url_decode(header_b64)
         payload = b64url_decode(payload_b64)
         signature = b64url_decode(signature_b64)
+    except FormatError as exc:
+        raise FormatError(ErrorCode.MALFORMED_JWS, "segment is not base64url") from exc
+    return UnverifiedJws(
+        header=header,
+        payload=payload,
+        signing_input=f"{header_b64}.{payload_b64}".encode("ascii"),
+        signature=signature,
+    )
+
+
+def _cached_header(header_b64: str) -> JSONObject:
+    """Verifiers see the same few headers (one per issuer key, one for KB-JWTs) over and over,
+    so flat headers are memoized; a caller gets its own copy. Headers with nested members
+    (``jwk``, ``x5c``) are parsed every time."""
+    cached = _flat_header(header_b64)
+    return dict(cached) if cached is not None else _parse_header(header_b64)
+
+
+@functools.lru_cache(maxsize=128)
+def _flat_header(header_b64: str) -> JSONObject | None:
+    header = _parse_header(header_b64)
+    return None if any(isinstance(v, dict | list) for v in header.values()) else header
+
+
+def _parse_header(header_b64: str) -> JSONObject:
+    try:
+        header_bytes = b64url_decode(header_b64, max_chars=_HEADER_LIMITS.max_bytes * 2)
     except FormatError as exc:
         raise FormatError(ErrorCode.MALFORMED_JWS, "segment is not base64url") from exc
     try:
@@ -108,12 +136,7 @@ def decode_unverified_jws(compact: str, *, limits: JwsLimits = JwsLimits()) -> U
         raise FormatError(ErrorCode.MALFORMED_JWS_HEADER, "JWE or unencoded-payload parameter")
     if "crit" in header:
         raise VerificationError(ErrorCode.CRITICAL_HEADER_UNSUPPORTED, "crit is not supported")
-    return UnverifiedJws(
-        header=header,
-        payload=payload,
-        signing_input=f"{header_b64}.{payload_b64}".encode("ascii"),
-        signature=signature,
-    )
+    return header
 
 
 def verify_jws_signature(

@@ -52,6 +52,6 @@ def split_compact(text: str, *, limits: SdJwtLimits = SdJwtLimits()) -> CompactS
     disclosures = tuple(parts[1:-1])
     if len(disclosures) > limits.max_disclosures:
         raise FormatError(ErrorCode.TOO_MANY_DISCLOSURES, f"over {limits.max_disclosures}")
-    if any(not d for d in disclosures):
+    if "" in disclosures:
         raise FormatError(ErrorCode.MALFORMED_SD_JWT, "empty disclosure")
     return CompactSdJwt(issuer_jwt=parts[0], disclosures=disclosures, kb_jwt=parts[-1] or None)

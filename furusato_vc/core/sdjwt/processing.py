@@ -33,6 +33,8 @@ __all__ = ["ClaimPath", "DisclosedClaim", "ProcessedPayload", "process_payload"]
 # array *after* processing.
 ClaimPath: TypeAlias = tuple[str | int | None, ...]
 
+_CONTAINERS = (dict, list)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DisclosedClaim:
@@ -85,7 +87,7 @@ class _Processor:
             # Scalars need no walk (and no path tuple); containers may hold digests.
             out[key] = (
                 self.value(child, (*path, key), depth + 1)
-                if isinstance(child, dict | list)
+                if isinstance(child, _CONTAINERS)
                 else child
             )
         if SD_DIGESTS_KEY not in node:
@@ -112,7 +114,12 @@ class _Processor:
                 )
             claim_path = (*path, name)
             self.disclosed.append(DisclosedClaim(disclosure=disclosure, path=claim_path))
-            out[name] = self.value(disclosure.value, claim_path, depth + 1)
+            value = disclosure.value
+            out[name] = (
+                self.value(value, claim_path, depth + 1)
+                if isinstance(value, _CONTAINERS)
+                else value
+            )
         return out
 
     def array(self, node: list[JSONValue], path: ClaimPath, depth: int) -> list[JSONValue]:
@@ -135,7 +142,7 @@ class _Processor:
                 claim_path = (*path, len(out))
                 self.disclosed.append(DisclosedClaim(disclosure=disclosure, path=claim_path))
                 out.append(self.value(disclosure.value, claim_path, depth + 1))
-            elif isinstance(element, dict | list):
+            elif isinstance(element, _CONTAINERS):
                 out.append(self.value(element, (*path, len(out)), depth + 1))
             else:
                 out.append(element)

@@ -14,14 +14,14 @@ from typing import TYPE_CHECKING, Protocol
 
 from furusato_vc.core.encoding import JsonLimits, parse_json_object
 from furusato_vc.core.errors import ErrorCode, FormatError, VerificationError
-from furusato_vc.core.jose.algorithms import DEFAULT_ALGORITHMS, AlgorithmPolicy
+from furusato_vc.core.jose.algorithms import DEFAULT_ALGORITHMS, AlgorithmPolicy, JwsAlgorithm
 from furusato_vc.core.jose.jwk import parse_public_jwk
 from furusato_vc.core.jose.jws import JwsLimits, decode_unverified_jws, verify_jws_signature
 from furusato_vc.core.jose.jwt import numeric_date, optional_numeric_date, to_numeric_date
 from furusato_vc.core.sdjwt.compact import SdJwtLimits, split_compact
 from furusato_vc.core.sdjwt.constants import KB_JWT_TYP, SD_HASH_KEY
 from furusato_vc.core.sdjwt.disclosure import parse_disclosure
-from furusato_vc.core.sdjwt.hashing import digest, sd_alg_of
+from furusato_vc.core.sdjwt.hashing import SdAlg, digest, sd_alg_of
 from furusato_vc.core.sdjwt.processing import DisclosedClaim, process_payload
 
 if TYPE_CHECKING:
@@ -160,8 +160,7 @@ def holder_key_of(claims: JSONObject, *, algorithms: AlgorithmPolicy) -> PublicJ
     cnf = claims.get("cnf")
     if not isinstance(cnf, dict) or not isinstance(cnf.get("jwk"), dict):
         raise VerificationError(ErrorCode.HOLDER_KEY_MISSING, "cnf.jwk missing")
-    allow_eddsa = any(a.value == "EdDSA" for a in algorithms.allowed)
-    return parse_public_jwk(cnf["jwk"], allow_eddsa=allow_eddsa)
+    return parse_public_jwk(cnf["jwk"], allow_eddsa=JwsAlgorithm.EDDSA in algorithms.allowed)
 
 
 def _verify_issuer_signature(
@@ -213,7 +212,7 @@ def _verify_key_binding(
     claims: JSONObject,
     policy: KeyBindingPolicy,
     now: int,
-    sd_alg_payload: JSONObject,
+    sd_alg: SdAlg,
 ) -> VerifiedKeyBinding:
     """§7.3 step 5 (a)-(h)."""
     holder_key = holder_key_of(claims, algorithms=policy.algorithms)  # (a)
@@ -246,7 +245,7 @@ def _verify_key_binding(
         nonce.encode("utf-8"), policy.nonce.encode("utf-8")
     ):
         raise VerificationError(ErrorCode.KB_NONCE_MISMATCH, "nonce differs")
-    expected = digest(sd_alg_of(sd_alg_payload), sd_hash_input)  # (g)
+    expected = digest(sd_alg, sd_hash_input)  # (g)
     if not hmac.compare_digest(sd_hash.encode("ascii", "replace"), expected.encode("ascii")):
         raise VerificationError(ErrorCode.KB_SD_HASH_MISMATCH, "sd_hash does not match")
     return VerifiedKeyBinding(issued_at=iat, audience=audience, nonce=nonce, holder_key=holder_key)
@@ -298,7 +297,7 @@ def verify_sd_jwt(
             claims=processed.claims,
             policy=policy.key_binding,
             now=now_s,
-            sd_alg_payload=payload,
+            sd_alg=sd_alg,
         )
     return VerifiedSdJwt(
         issuer_jwt=parts.issuer_jwt,
