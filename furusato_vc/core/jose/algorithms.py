@@ -39,7 +39,7 @@ class AlgorithmPolicy:
         """
         if isinstance(alg, str):
             for allowed in self.allowed:
-                if alg == allowed.value:
+                if alg == allowed:  # StrEnum: plain, case-sensitive string equality
                     return allowed
         raise VerificationError(ErrorCode.ALGORITHM_NOT_ALLOWED, "alg not in allow-list")
 

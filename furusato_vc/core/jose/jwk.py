@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
@@ -97,23 +97,20 @@ class PublicJwk:
     def verify(self, signature: bytes, message: bytes) -> bool:
         """Verify a JOSE signature (ES256: IEEE P1363 ``r || s``, exactly 64 bytes, RFC 7518
         §3.4; EdDSA: 64 bytes, RFC 8037 §3.1). Never raises for a bad signature."""
-        key = self.key
-        if isinstance(key, ec.EllipticCurvePublicKey):
-            if len(signature) != 64:
-                return False
-            r = int.from_bytes(signature[:32], "big")
-            s = int.from_bytes(signature[32:], "big")
-            if not (0 < r < _P256_ORDER and 0 < s < _P256_ORDER):
-                return False
-            try:
-                key.verify(encode_dss_signature(r, s), message, _ECDSA_SHA256)
-            except InvalidSignature:
-                return False
-            return True
         if len(signature) != 64:
             return False
         try:
-            key.verify(signature, message)
+            # Branch on kty (a string test): isinstance on cryptography's ABCs is slow.
+            if self.kty == "EC":
+                r = int.from_bytes(signature[:32], "big")
+                s = int.from_bytes(signature[32:], "big")
+                if not (0 < r < _P256_ORDER and 0 < s < _P256_ORDER):
+                    return False
+                cast("ec.EllipticCurvePublicKey", self.key).verify(
+                    encode_dss_signature(r, s), message, _ECDSA_SHA256
+                )
+            else:
+                cast("ed25519.Ed25519PublicKey", self.key).verify(signature, message)
         except InvalidSignature:
             return False
         return True

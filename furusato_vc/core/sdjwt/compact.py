@@ -5,9 +5,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from furusato_vc.core.encoding import JsonLimits
 from furusato_vc.core.errors import ErrorCode, FormatError
+from furusato_vc.core.jose.jws import JwsLimits
 from furusato_vc.core.sdjwt.constants import SEPARATOR
 
 __all__ = ["CompactSdJwt", "SdJwtLimits", "split_compact"]
@@ -21,6 +23,15 @@ class SdJwtLimits:
     max_disclosures: int = 100
     max_depth: int = 32
     max_json_bytes: int = 32 * 1024
+    # derived once, not per verification
+    jws: JwsLimits = field(init=False, repr=False, compare=False)
+    json: JsonLimits = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "jws", JwsLimits(max_chars=self.max_chars))
+        object.__setattr__(
+            self, "json", JsonLimits(max_bytes=self.max_json_bytes, max_depth=self.max_depth)
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

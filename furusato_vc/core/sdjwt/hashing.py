@@ -29,6 +29,9 @@ class SdAlg(StrEnum):
     SHA_256 = "sha-256"
 
 
+_SHA_256 = SdAlg.SHA_256.value
+
+
 def digest(alg: SdAlg, text: str) -> str:
     """base64url(H(ASCII(text))) — over the encoded string, not the decoded bytes (§4.2.3)."""
     del alg  # only sha-256 exists; the argument keeps call sites honest when more are added
@@ -43,7 +46,7 @@ def sd_alg_of(payload: JSONObject) -> SdAlg:
     Raises:
         VerificationError: ``sd_alg_unsupported`` for any value but ``sha-256``.
     """
-    value = payload.get(SD_ALG_KEY, SdAlg.SHA_256.value)
-    if value != SdAlg.SHA_256.value:
+    value = payload.get(SD_ALG_KEY, _SHA_256)
+    if value != _SHA_256:
         raise VerificationError(ErrorCode.SD_ALG_UNSUPPORTED, "only sha-256 is accepted")
     return SdAlg.SHA_256

@@ -95,8 +95,14 @@ class _Processor:
         digests = node[SD_DIGESTS_KEY]
         if not isinstance(digests, list):  # §4.2.4.1: an array of strings
             raise VerificationError(ErrorCode.SD_STRUCTURE_INVALID, "_sd is not an array")
+        seen, by_digest = self.seen, self.by_digest
         for entry in digests:
-            disclosure = self._claim_digest(entry)
+            if not isinstance(entry, str):
+                raise VerificationError(ErrorCode.SD_STRUCTURE_INVALID, "digest is not a string")
+            if entry in seen:  # §7.1 step 4
+                raise VerificationError(ErrorCode.DIGEST_DUPLICATE, "digest appears twice")
+            seen.add(entry)
+            disclosure = by_digest.get(entry)
             if disclosure is None:
                 continue  # decoy or not disclosed: ignored (§7.1 step 3.c.i)
             name = disclosure.name

@@ -174,7 +174,7 @@ def _verify_issuer_signature(
         )
     candidates = resolver.issuer_keys(issuer=issuer, kid=jws.kid)
     for key in candidates:  # every key sharing the kid is tried (HCERT §3.3.3)
-        if key.algorithm.value != jws.alg:
+        if key.algorithm != jws.alg:
             continue
         try:
             verify_jws_signature(jws, key, algorithms=policy.algorithms)
@@ -203,6 +203,7 @@ def _check_validity(claims: JSONObject, now: int, policy: SdJwtPolicy) -> None:
 
 
 _KB_PAYLOAD_LIMITS = JsonLimits(max_bytes=4096, max_depth=4)
+_KB_JWS_LIMITS = JwsLimits(max_chars=8192)
 
 
 def _verify_key_binding(
@@ -216,7 +217,7 @@ def _verify_key_binding(
 ) -> VerifiedKeyBinding:
     """§7.3 step 5 (a)-(h)."""
     holder_key = holder_key_of(claims, algorithms=policy.algorithms)  # (a)
-    jws = decode_unverified_jws(kb_jwt, limits=JwsLimits(max_chars=8192))
+    jws = decode_unverified_jws(kb_jwt, limits=_KB_JWS_LIMITS)
     verify_jws_signature(  # (b), (c)
         jws, holder_key, algorithms=policy.algorithms, failure=ErrorCode.KB_SIGNATURE_INVALID
     )
@@ -276,10 +277,10 @@ def verify_sd_jwt(
         raise VerificationError(ErrorCode.KB_NOT_EXPECTED, "expected an SD-JWT without KB-JWT")
     if policy.key_binding is not None and parts.kb_jwt is None:
         raise VerificationError(ErrorCode.KB_REQUIRED, "Key Binding is required")  # §7.3 step 2
-    jws = decode_unverified_jws(parts.issuer_jwt, limits=JwsLimits(max_chars=limits.max_chars))
+    jws = decode_unverified_jws(parts.issuer_jwt, limits=limits.jws)
     if jws.typ not in policy.accepted_typ:
         raise VerificationError(ErrorCode.TYP_MISMATCH, "unexpected typ header")
-    json_limits = JsonLimits(max_bytes=limits.max_json_bytes, max_depth=limits.max_depth)
+    json_limits = limits.json
     payload = parse_json_object(jws.payload, limits=json_limits)
     issuer_key = _verify_issuer_signature(jws, payload, issuer_keys, policy)  # §7.1 step 2
     sd_alg = sd_alg_of(payload)  # step 2.d

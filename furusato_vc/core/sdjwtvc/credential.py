@@ -14,7 +14,7 @@ with a ``status`` claim and no checker is rejected unless the policy explicitly 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final, cast
 
 from furusato_vc.core.errors import ErrorCode, FormatError, IssuanceError, VerificationError
@@ -155,12 +155,26 @@ class SdJwtVcPolicy:
     algorithms: AlgorithmPolicy = DEFAULT_ALGORITHMS
     limits: SdJwtLimits = SdJwtLimits()
     clock_skew_seconds: int = 60
+    sd_jwt_policy: SdJwtPolicy = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.accepted_vcts:
             raise ValueError("accepted_vcts must not be empty")
         if self.status_checker is not None and self.unsafe_skip_status_check:
             raise ValueError("choose a status checker or unsafe_skip_status_check, not both")
+        accepted_typ = {DC_SD_JWT_TYP}
+        if self.accept_legacy_vc_sd_jwt_typ:
+            accepted_typ.add(LEGACY_VC_SD_JWT_TYP)
+        # The RFC 9901 §7 part of this policy, derived once.
+        sd_jwt_policy = SdJwtPolicy(
+            key_binding=self.key_binding,
+            accepted_typ=frozenset(accepted_typ),
+            algorithms=self.algorithms,
+            limits=self.limits,
+            clock_skew_seconds=self.clock_skew_seconds,
+            require_expiry=True,
+        )
+        object.__setattr__(self, "sd_jwt_policy", sd_jwt_policy)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -222,21 +236,8 @@ def verify_sd_jwt_vc(
             ``type_metadata_cycle``, ``claim_metadata_violation``) and whatever the status
             checker raises.
     """
-    accepted_typ = {DC_SD_JWT_TYP}
-    if policy.accept_legacy_vc_sd_jwt_typ:
-        accepted_typ.add(LEGACY_VC_SD_JWT_TYP)
     verified = verify_sd_jwt(
-        presentation,
-        policy=SdJwtPolicy(
-            key_binding=policy.key_binding,
-            accepted_typ=frozenset(accepted_typ),
-            algorithms=policy.algorithms,
-            limits=policy.limits,
-            clock_skew_seconds=policy.clock_skew_seconds,
-            require_expiry=True,
-        ),
-        issuer_keys=issuer_keys,
-        now=now,
+        presentation, policy=policy.sd_jwt_policy, issuer_keys=issuer_keys, now=now
     )
     _check_registered_claims_plaintext(verified)
     claims = verified.claims
