@@ -68,7 +68,6 @@ class ErrorCode(StrEnum):
     TYP_MISMATCH = "typ_mismatch"
     ISSUER_NOT_TRUSTED = "issuer_not_trusted"
     ISSUER_KEY_UNKNOWN = "issuer_key_unknown"
-    KEY_NOT_ALLOWED = "key_not_allowed"
     SD_ALG_UNSUPPORTED = "sd_alg_unsupported"
     SD_STRUCTURE_INVALID = "sd_structure_invalid"
     DIGEST_DUPLICATE = "digest_duplicate"
@@ -90,7 +89,6 @@ class ErrorCode(StrEnum):
     KB_AUDIENCE_MISMATCH = "kb_audience_mismatch"
     KB_TOO_OLD = "kb_too_old"
     KB_IN_FUTURE = "kb_in_future"
-    KB_REPLAYED = "kb_replayed"
     VCT_NOT_ACCEPTED = "vct_not_accepted"
     CLAIM_NOT_DISCLOSABLE = "claim_not_disclosable"
     CLAIM_METADATA_VIOLATION = "claim_metadata_violation"
@@ -106,9 +104,6 @@ class ErrorCode(StrEnum):
     REGISTRATION_CLAIMS_INVALID = "registration_claims_invalid"
     FORBIDDEN_CLAIM = "forbidden_claim"
     SD_REQUEST_INVALID = "sd_request_invalid"
-
-    # --- storage (later milestones)
-    STORAGE_UNAVAILABLE = "storage_unavailable"
 
     @property
     def family(self) -> ErrorFamily:
@@ -142,7 +137,7 @@ _ISSUANCE_CODES = frozenset(
         ErrorCode.SD_REQUEST_INVALID,
     }
 )
-_STORAGE_CODES = frozenset({ErrorCode.STORAGE_UNAVAILABLE})
+_STORAGE_CODES: frozenset[ErrorCode] = frozenset()  # codes arrive with the stores
 
 
 def _family_for(code: ErrorCode) -> ErrorFamily:

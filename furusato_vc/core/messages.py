@@ -97,7 +97,6 @@ _MESSAGES: dict[ErrorCode, Message] = {
         ja="発行元の鍵が見つかりません。信頼リストを更新してください。",
         en="The issuer's key is unknown; update the trust list.",
     ),
-    _C.KEY_NOT_ALLOWED: _M(ja="この鍵は使用できません。", en="This key may not be used."),
     _C.SD_ALG_UNSUPPORTED: _M(
         ja="対応していないハッシュ方式です。", en="The digest algorithm is not supported."
     ),
@@ -171,10 +170,6 @@ _MESSAGES: dict[ErrorCode, Message] = {
         ja="提示の時刻が未来になっています。端末の時刻を確認してください。",
         en="The presentation time is in the future; check the clocks.",
     ),
-    _C.KB_REPLAYED: _M(
-        ja="このコードはすでに使われています（画面の写真・スクリーンショットの可能性）。",
-        en="This code was already used (possibly a photo or screenshot).",
-    ),
     _C.VCT_NOT_ACCEPTED: _M(
         ja="この種類の登録証は受け付けていません。", en="This type of card is not accepted here."
     ),
@@ -221,7 +216,6 @@ _MESSAGES: dict[ErrorCode, Message] = {
         ja="選択的開示の指定が正しくありません。",
         en="The selective-disclosure request is invalid.",
     ),
-    _C.STORAGE_UNAVAILABLE: _M(ja="保存先を利用できません。", en="The storage is not available."),
 }
 
 MESSAGES: Mapping[ErrorCode, Message] = MappingProxyType(_MESSAGES)

@@ -7,7 +7,7 @@ algorithm are absent from the registry, so no policy can ever allow them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from furusato_vc.core.errors import ErrorCode, VerificationError
@@ -25,6 +25,10 @@ class AlgorithmPolicy:
     """The set of JWS ``alg`` values a verifier accepts for one kind of token."""
 
     allowed: frozenset[JwsAlgorithm] = frozenset({JwsAlgorithm.ES256})
+    allows_eddsa: bool = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "allows_eddsa", JwsAlgorithm.EDDSA in self.allowed)
 
     def with_eddsa(self) -> AlgorithmPolicy:
         """A copy that also accepts EdDSA over Ed25519 (small-order keys are still rejected)."""

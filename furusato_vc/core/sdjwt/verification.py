@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from furusato_vc.core.encoding import JsonLimits, parse_json_object
 from furusato_vc.core.errors import ErrorCode, FormatError, VerificationError
-from furusato_vc.core.jose.algorithms import DEFAULT_ALGORITHMS, AlgorithmPolicy, JwsAlgorithm
+from furusato_vc.core.jose.algorithms import DEFAULT_ALGORITHMS, AlgorithmPolicy
 from furusato_vc.core.jose.jwk import parse_public_jwk
 from furusato_vc.core.jose.jws import JwsLimits, decode_unverified_jws, verify_jws_signature
 from furusato_vc.core.jose.jwt import numeric_date, optional_numeric_date, to_numeric_date
@@ -160,7 +160,7 @@ def holder_key_of(claims: JSONObject, *, algorithms: AlgorithmPolicy) -> PublicJ
     cnf = claims.get("cnf")
     if not isinstance(cnf, dict) or not isinstance(cnf.get("jwk"), dict):
         raise VerificationError(ErrorCode.HOLDER_KEY_MISSING, "cnf.jwk missing")
-    return parse_public_jwk(cnf["jwk"], allow_eddsa=JwsAlgorithm.EDDSA in algorithms.allowed)
+    return parse_public_jwk(cnf["jwk"], allow_eddsa=algorithms.allows_eddsa)
 
 
 def _verify_issuer_signature(
