@@ -195,11 +195,24 @@ def _invalid(detail: str) -> IssuanceError:
     return IssuanceError(ErrorCode.REGISTRATION_CLAIMS_INVALID, detail)
 
 
-def _check_text(name: str, value: str, *, katakana: bool = False) -> None:
-    normalized = unicodedata.normalize("NFKC", value)
-    if _TWELVE_DIGITS.search(normalized.replace("-", "").replace(" ", "")):
-        # Refuse anything that could be a 個人番号, whatever the field (番号法 §20).
+# Separators someone might type between the groups of a 個人番号: spaces, dashes of every
+# kind (incl. U+2212 minus, 長音符 and full-width forms after NFKC), underscores, dots.
+_NUMBER_SEPARATORS = re.compile(r"[\s\-_.\u2010-\u2015\u2212\u30fc\uff0d]+")
+
+
+def _refuse_my_number(name: str, value: str) -> None:
+    """Refuse anything that could be a 個人番号 in any field (番号法 §20 forbids collecting it).
+
+    Raises:
+        IssuanceError: ``forbidden_claim``.
+    """
+    digits_only = _NUMBER_SEPARATORS.sub("", unicodedata.normalize("NFKC", value))
+    if _TWELVE_DIGITS.search(digits_only):
         raise IssuanceError(ErrorCode.FORBIDDEN_CLAIM, f"{name} contains a 12-digit number")
+
+
+def _check_text(name: str, value: str, *, katakana: bool = False) -> None:
+    _refuse_my_number(name, value)
     if not value.strip() or len(value) > _MAX_TEXT:
         raise _invalid(f"{name} must be 1-{_MAX_TEXT} characters")
     if any(unicodedata.category(c).startswith("C") for c in value):
@@ -228,10 +241,9 @@ def validate_registration(claims: RegistrationClaims, *, bodies: BodyRegistry, t
             ``forbidden_claim`` for anything that looks like a 個人番号.
     """
     bodies.get(claims.issuing_body)  # malformed or unknown → invalid_body_code
+    _refuse_my_number("registration_id", claims.registration_id)
     if not _REGISTRATION_ID.fullmatch(claims.registration_id):
         raise _invalid("registration_id must be 8-64 characters of [A-Za-z0-9_-]")
-    if _TWELVE_DIGITS.search(claims.registration_id):
-        raise IssuanceError(ErrorCode.FORBIDDEN_CLAIM, "registration_id has a 12-digit number")
     if claims.valid_until is not None and claims.valid_until < claims.valid_from:
         raise _invalid("valid_until precedes valid_from")
     if len(set(claims.relationship_types)) != len(claims.relationship_types):
@@ -337,6 +349,12 @@ class DisclosedRegistration:
         return self.valid_until is None or day <= self.valid_until
 
 
+_TIERS = frozenset(t.value for t in Tier)
+_RELATIONSHIPS = frozenset(t.value for t in RelationshipType)
+_IDENTITY_METHODS = frozenset(m.value for m in IdentityMethod)
+_AGE_KEY = re.compile(r"[0-9]{1,3}")
+
+
 def _bad(name: str) -> FormatError:
     return FormatError(ErrorCode.MALFORMED_CLAIM, f"{name} has the wrong form")
 
@@ -381,19 +399,19 @@ def parse_registration_claims(
         raise _bad(Claim.ISSUING_BODY)
     validate_body_code(body)
     tier_text = claims.get(Claim.TIER)
-    if tier_text not in {t.value for t in Tier}:
+    if not isinstance(tier_text, str) or tier_text not in _TIERS:
         raise _bad(Claim.TIER)
     valid_from = _date(claims, Claim.VALID_FROM)
     if valid_from is None:
         raise _bad(Claim.VALID_FROM)
     relationship_raw = claims.get(Claim.RELATIONSHIP_TYPES, [])
     if not isinstance(relationship_raw, list) or not all(
-        r in {t.value for t in RelationshipType} for r in relationship_raw
+        isinstance(r, str) and r in _RELATIONSHIPS for r in relationship_raw
     ):
         raise _bad(Claim.RELATIONSHIP_TYPES)
     ages_raw = claims.get(Claim.AGE_EQUAL_OR_OVER, {})
     if not isinstance(ages_raw, dict) or not all(
-        k.isdigit() and isinstance(v, bool) for k, v in ages_raw.items()
+        _AGE_KEY.fullmatch(k) and isinstance(v, bool) for k, v in ages_raw.items()
     ):
         raise _bad(Claim.AGE_EQUAL_OR_OVER)
     stay = None
@@ -406,17 +424,18 @@ def parse_registration_claims(
         )
     identity = None
     if (identity_raw := claims.get(Claim.IDENTITY_ASSURANCE)) is not None:
-        if not isinstance(identity_raw, dict) or identity_raw.get("method") not in {
-            m.value for m in IdentityMethod
-        }:
+        if not isinstance(identity_raw, dict):
+            raise _bad(Claim.IDENTITY_ASSURANCE)
+        method = identity_raw.get("method")
+        if not isinstance(method, str) or method not in _IDENTITY_METHODS:
             raise _bad(Claim.IDENTITY_ASSURANCE)
         identity = IdentityAssurance(
-            method=IdentityMethod(str(identity_raw["method"])),
+            method=IdentityMethod(method),
             verified_on=_parse_date(identity_raw.get("verified_on"), "identity.verified_on"),
         )
     return DisclosedRegistration(
         issuing_body=body,
-        tier=Tier(str(tier_text)),
+        tier=Tier(tier_text),
         valid_from=valid_from,
         valid_until=_date(claims, Claim.VALID_UNTIL),
         registration_id=_text(claims, Claim.REGISTRATION_ID),

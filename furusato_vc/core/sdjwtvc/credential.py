@@ -242,10 +242,13 @@ def verify_sd_jwt_vc(
     _check_registered_claims_plaintext(verified)
     claims = verified.claims
     vct = require_string(claims, "vct")
-    if vct not in policy.accepted_vcts and not policy.accepted_vcts & _aka_vcts(claims, vct):
+    aka_vcts = _aka_vcts(claims, vct)
+    if vct not in policy.accepted_vcts and not policy.accepted_vcts & aka_vcts:
         raise VerificationError(ErrorCode.VCT_NOT_ACCEPTED, "vct is not accepted by this policy")
     integrity = claims.get("vct#integrity")
     if integrity is not None and not isinstance(integrity, str):
+        raise FormatError(ErrorCode.MALFORMED_CLAIM, "vct#integrity is not a string")
+    if integrity is None and "vct#integrity" in claims:  # an explicit null
         raise FormatError(ErrorCode.MALFORMED_CLAIM, "vct#integrity is not a string")
 
     holder_key = (
