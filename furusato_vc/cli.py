@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from furusato_vc import __version__
 from furusato_vc.core.encoding import parse_json
-from furusato_vc.core.errors import FurusatoError
+from furusato_vc.core.errors import ErrorCode, FormatError, FurusatoError
 from furusato_vc.core.jose import (
     SoftwareSigner,
     generate_es256_private_key,
@@ -35,6 +36,7 @@ __all__ = ["main"]
 EXIT_OK = 0
 EXIT_REJECTED = 1
 EXIT_USAGE = 2
+_KID = re.compile(r"[\x21-\x7e]{1,128}")
 
 
 class _UsageError(Exception):
@@ -46,15 +48,31 @@ class _Parser(argparse.ArgumentParser):
         raise _UsageError(message)
 
 
+MAX_INPUT_BYTES = 64 * 1024
+
+
 def _emit(obj: JSONObject) -> None:
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=2) + "\n")
+    """One JSON object, always UTF-8 whatever the locale; undecodable file-name bytes
+    (surrogate escapes) are shown as backslash escapes instead of breaking the output."""
+    text = json.dumps(obj, ensure_ascii=False, indent=2) + "\n"
+    sys.stdout.flush()
+    sys.stdout.buffer.write(text.encode("utf-8", "backslashreplace"))
+    sys.stdout.buffer.flush()
+
+
+def _shown(path: Path) -> str:
+    return str(path).encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _read_json_file(path: Path) -> object:
+    """Read at most MAX_INPUT_BYTES + 1 bytes, so /dev/zero or a huge file costs nothing."""
     try:
-        data = path.read_bytes()
+        with path.open("rb") as handle:
+            data = handle.read(MAX_INPUT_BYTES + 1)
     except OSError as exc:
-        raise _UsageError(f"cannot read {path}: {exc.strerror}") from exc
+        raise _UsageError(f"cannot read {_shown(path)}: {exc.strerror}") from exc
+    if len(data) > MAX_INPUT_BYTES:
+        raise FormatError(ErrorCode.INPUT_TOO_LARGE, f"file over {MAX_INPUT_BYTES} bytes")
     return parse_json(data)
 
 
@@ -64,6 +82,8 @@ def _cmd_version(_args: argparse.Namespace) -> int:
 
 
 def _cmd_keygen(args: argparse.Namespace) -> int:
+    if args.kid is not None and not _KID.fullmatch(args.kid):
+        raise _UsageError("--kid must be 1-128 printable ASCII characters without spaces")
     key = generate_es256_private_key()
     signer = SoftwareSigner(key, kid=args.kid)
     kid = args.kid or signer.public_jwk.thumbprint()
@@ -74,12 +94,16 @@ def _cmd_keygen(args: argparse.Namespace) -> int:
             args.out.touch(mode=0o600, exist_ok=False)
             args.out.write_text(text, encoding="ascii")
         except OSError as exc:
-            raise _UsageError(f"cannot write {args.out}: {exc.strerror}") from exc
+            raise _UsageError(f"cannot write {_shown(args.out)}: {exc.strerror}") from exc
     else:
-        sys.stdout.write(text)
+        sys.stdout.buffer.write(text.encode("ascii"))
         return EXIT_OK
     _emit(
-        {"kid": kid, "public_jwk": signer.public_jwk.with_kid(kid).to_json(), "out": str(args.out)}
+        {
+            "kid": kid,
+            "public_jwk": signer.public_jwk.with_kid(kid).to_json(),
+            "out": _shown(args.out),
+        }
     )
     return EXIT_OK
 

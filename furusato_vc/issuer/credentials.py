@@ -8,7 +8,7 @@ registration valid until 2028-01-14 expires at midnight JST at the end of that d
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from furusato_vc.core.errors import ErrorCode, IssuanceError
@@ -54,12 +54,19 @@ class IssuancePolicy:
     def __post_init__(self) -> None:
         if self.credential_lifetime <= timedelta(0) or self.time_granularity <= timedelta(0):
             raise ValueError("lifetime and granularity must be positive")
+        if self.credential_lifetime < self.time_granularity:
+            # iat is rounded down by up to one granularity step; a shorter lifetime could
+            # produce a credential that is already expired when it is issued.
+            raise ValueError("credential_lifetime must be at least time_granularity")
 
 
 def _round_down(moment: datetime, granularity: timedelta) -> int:
     seconds = to_numeric_date(moment)
     step = int(granularity.total_seconds())
     return seconds - seconds % step
+
+
+_DAY = 86_400
 
 
 def _start_of_jst_day(day: date) -> int:
@@ -80,12 +87,13 @@ def issue_registration_credential(
     """Issue the SD-JWT VC for one registration.
 
     ``exp`` is the earlier of (rounded issue time + lifetime) and the end of the registration's
-    last day; ``nbf`` is set when the registration starts after the issue day.
+    last day; ``nbf`` is set when the registration starts after the (Japan) issue day.
 
     Raises:
         FormatError: ``invalid_body_code``.
         IssuanceError: ``registration_claims_invalid`` (also when the body does not match the
-            registration or the registration has already ended), ``forbidden_claim``,
+            registration, the registration has already ended, or it starts only after the
+            credential would expire), ``forbidden_claim``,
             ``sd_request_invalid``.
     """
     today = now.astimezone(JST).date()
@@ -95,19 +103,26 @@ def issue_registration_credential(
     issued_at = _round_down(now, policy.time_granularity)
     expires_at = issued_at + int(policy.credential_lifetime.total_seconds())
     if registration.valid_until is not None:
-        expires_at = min(
-            expires_at, _start_of_jst_day(registration.valid_until + timedelta(days=1))
-        )
-    if expires_at <= max(issued_at, to_numeric_date(now.astimezone(UTC))):
+        # integer arithmetic: date(9999, 12, 31) + 1 day would overflow `date`
+        end_of_last_day = _start_of_jst_day(registration.valid_until) + _DAY
+        expires_at = min(expires_at, end_of_last_day)
+    if expires_at <= to_numeric_date(now):
         raise IssuanceError(ErrorCode.REGISTRATION_CLAIMS_INVALID, "registration has ended")
-    starts = _start_of_jst_day(registration.valid_from)
+    not_before = None
+    if registration.valid_from > today:
+        not_before = _start_of_jst_day(registration.valid_from)
+        if not_before >= expires_at:
+            raise IssuanceError(
+                ErrorCode.REGISTRATION_CLAIMS_INVALID,
+                "registration starts after this credential would expire",
+            )
     vct = vct_for_tier(registration.tier)
     content = SdJwtVcContent(
         issuer=body.issuer_id,
         vct=vct,
         vct_integrity=vct_integrity(vct),
         issued_at=issued_at,
-        not_before=starts if starts > issued_at else None,
+        not_before=not_before,
         expires_at=expires_at,
         holder_key=holder_key,
         status=StatusReference(uri=body.status_list_uri, idx=status_index),

@@ -73,6 +73,7 @@ def accept_credential(
             key_binding=None,
             status_checker=None,
             unsafe_skip_status_check=True,
+            accept_not_yet_valid=True,  # a card may be stored before its registration starts
             type_metadata=registration_type_metadata(),
         ),
         issuer_keys=trust,

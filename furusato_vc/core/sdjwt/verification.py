@@ -116,6 +116,8 @@ class SdJwtPolicy:
     clock_skew_seconds: int = 60
     require_expiry: bool = True
     issuer_claim: str = "iss"
+    # A Holder may store a credential before its start (nbf); verifiers never set this.
+    accept_not_yet_valid: bool = False
 
     def __post_init__(self) -> None:
         # A str would turn `typ in accepted_typ` into a substring test (catalogue J-19).
@@ -195,7 +197,7 @@ def _check_validity(claims: JSONObject, now: int, policy: SdJwtPolicy) -> None:
     if exp is not None and now >= exp + skew:
         raise VerificationError(ErrorCode.TOKEN_EXPIRED, "exp has passed")
     nbf = optional_numeric_date(claims, "nbf")
-    if nbf is not None and now < nbf - skew:
+    if nbf is not None and now < nbf - skew and not policy.accept_not_yet_valid:
         raise VerificationError(ErrorCode.TOKEN_NOT_YET_VALID, "nbf is in the future")
     iat = optional_numeric_date(claims, "iat")
     if iat is not None and iat > now + skew:

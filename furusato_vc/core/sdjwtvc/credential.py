@@ -152,6 +152,7 @@ class SdJwtVcPolicy:
     type_metadata: Mapping[str, bytes] | None = None
     unsafe_skip_status_check: bool = False
     accept_legacy_vc_sd_jwt_typ: bool = False
+    accept_not_yet_valid: bool = False
     algorithms: AlgorithmPolicy = DEFAULT_ALGORITHMS
     limits: SdJwtLimits = SdJwtLimits()
     clock_skew_seconds: int = 60
@@ -173,6 +174,7 @@ class SdJwtVcPolicy:
             limits=self.limits,
             clock_skew_seconds=self.clock_skew_seconds,
             require_expiry=True,
+            accept_not_yet_valid=self.accept_not_yet_valid,
         )
         object.__setattr__(self, "sd_jwt_policy", sd_jwt_policy)
 

@@ -1,0 +1,199 @@
+"""``examples/demo.py`` runs in the test suite so that it never rots.
+
+The demo is imported and run once per module; its artifacts are then checked from the outside:
+every presentation it wrote must verify again, with this library's SD-JWT verifier, against
+nothing but the JWKS it published, and must disclose exactly what its verifier profile asks.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from furusato_vc.core.jose import PublicJwk, parse_public_jwk
+from furusato_vc.core.sdjwt import (
+    KeyBindingPolicy,
+    SdJwtPolicy,
+    StaticIssuerKeys,
+    VerifiedSdJwt,
+    verify_sd_jwt,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+REPO = Path(__file__).resolve().parents[1]
+DEMO = REPO / "examples" / "demo.py"
+ISSUER_BASE = "https://issuer.furusato-vc.example/bodies/"
+PROFILES = ("garbage-station", "shop", "nursery")
+ISSUED = ("basic", "premium")
+
+# What each verifier profile must see: claim paths of the Disclosures in the presentation.
+EXPECTED_DISCLOSED: dict[str, set[tuple[str | int | None, ...]]] = {
+    "garbage-station": set(),
+    "shop": {("member_number",)},
+    "nursery": {
+        ("family_name",),
+        ("given_name",),
+        ("family_name#ja-Kana-JP",),
+        ("given_name#ja-Kana-JP",),
+        ("birthdate",),
+        ("stay",),
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, Path]:
+    """Import examples/demo.py and run ``main(["--out", dir])`` once."""
+    out = tmp_path_factory.mktemp("demo-out")
+    name = "furusato_vc_examples_demo"
+    spec = importlib.util.spec_from_file_location(name, DEMO)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses resolve the module of their class by name
+    try:
+        spec.loader.exec_module(module)
+        demo_main: Callable[[list[str]], int] = module.main
+        code = demo_main(["--out", str(out)])
+    finally:
+        del sys.modules[name]
+    return code, out
+
+
+@pytest.fixture(scope="module")
+def out_dir(demo_run: tuple[int, Path]) -> Path:
+    return demo_run[1]
+
+
+def _read_token(path: Path) -> str:
+    text = path.read_text(encoding="ascii")
+    assert text.endswith("\n")
+    assert text.count("\n") == 1
+    return text.removesuffix("\n")
+
+
+def _context(out: Path, profile: str) -> dict[str, Any]:
+    value: object = json.loads(
+        (out / "sd-jwt" / f"presentation-{profile}.json").read_text(encoding="utf-8")
+    )
+    assert isinstance(value, dict)
+    return value
+
+
+def _issuer_keys(out: Path) -> StaticIssuerKeys:
+    """Issuer ids are ISSUER_BASE + body code; each kid starts with its 6-digit body code."""
+    jwks: object = json.loads((out / "issuer-jwks.json").read_text(encoding="utf-8"))
+    assert isinstance(jwks, dict)
+    assert set(jwks) == {"keys"}
+    keys: dict[str, tuple[PublicJwk, ...]] = {}
+    for entry in jwks["keys"]:
+        jwk = parse_public_jwk(entry)
+        assert jwk.kid is not None
+        body_code = jwk.kid[:6]
+        assert body_code.isdigit()
+        issuer = ISSUER_BASE + body_code
+        keys[issuer] = (*keys.get(issuer, ()), jwk)
+    return StaticIssuerKeys(keys)
+
+
+def _verify_presentation(out: Path, profile: str) -> VerifiedSdJwt:
+    context = _context(out, profile)
+    policy = SdJwtPolicy(
+        key_binding=KeyBindingPolicy(audience=context["aud"], nonce=context["nonce"]),
+        accepted_typ=frozenset({"dc+sd-jwt"}),
+    )
+    return verify_sd_jwt(
+        _read_token(out / "sd-jwt" / f"presentation-{profile}.sd-jwt"),
+        policy=policy,
+        issuer_keys=_issuer_keys(out),
+        now=datetime.fromtimestamp(context["iat"], tz=UTC),
+    )
+
+
+def test_demo_main_exits_zero(demo_run: tuple[int, Path]) -> None:
+    assert demo_run[0] == 0
+
+
+@pytest.mark.parametrize(
+    "relative",
+    [
+        "issuer-jwks.json",
+        *(f"sd-jwt/{label}.sd-jwt" for label in ISSUED),
+        *(f"sd-jwt/presentation-{p}.{ext}" for p in PROFILES for ext in ("sd-jwt", "json")),
+    ],
+)
+def test_demo_writes_artifact(out_dir: Path, relative: str) -> None:
+    assert (out_dir / relative).is_file()
+
+
+@pytest.mark.parametrize("label", ISSUED)
+def test_issued_credential_has_no_key_binding(out_dir: Path, label: str) -> None:
+    issued = _read_token(out_dir / "sd-jwt" / f"{label}.sd-jwt")
+    assert issued.endswith("~")  # RFC 9901 §4: SD-JWT without KB-JWT ends in '~'
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_presentation_ends_with_a_key_binding_jwt(out_dir: Path, profile: str) -> None:
+    presentation = _read_token(out_dir / "sd-jwt" / f"presentation-{profile}.sd-jwt")
+    assert not presentation.endswith("~")
+    assert presentation.rsplit("~", 1)[1].count(".") == 2
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_presentation_context_holds_exactly_aud_nonce_iat(out_dir: Path, profile: str) -> None:
+    context = _context(out_dir, profile)
+    assert set(context) == {"aud", "nonce", "iat"}
+    assert isinstance(context["aud"], str)
+    assert isinstance(context["nonce"], str)
+    assert isinstance(context["iat"], int)
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_presentation_verifies_against_the_published_jwks(out_dir: Path, profile: str) -> None:
+    context = _context(out_dir, profile)
+    verified = _verify_presentation(out_dir, profile)
+    assert verified.header["typ"] == "dc+sd-jwt"
+    assert verified.key_binding is not None
+    assert verified.key_binding.audience == context["aud"]
+    assert verified.key_binding.nonce == context["nonce"]
+    assert verified.key_binding.issued_at == context["iat"]
+    iss = verified.claims["iss"]
+    assert isinstance(iss, str)
+    assert verified.issuer_key.kid is not None
+    assert iss == ISSUER_BASE + verified.issuer_key.kid[:6]
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_presentation_discloses_exactly_what_the_profile_requests(
+    out_dir: Path, profile: str
+) -> None:
+    verified = _verify_presentation(out_dir, profile)
+    disclosed = [claim.path for claim in verified.disclosed]
+    assert len(disclosed) == len(set(disclosed))
+    assert set(disclosed) == EXPECTED_DISCLOSED[profile]
+
+
+def test_demo_script_runs_like_make_demo(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "examples/demo.py", "--out", str(tmp_path)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "verified" in proc.stdout
+    assert (tmp_path / "issuer-jwks.json").is_file()

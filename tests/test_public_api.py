@@ -1,0 +1,133 @@
+"""The public API, pinned (after httpx ``tests/test_exported_members.py``).
+
+Each ``__all__`` below is written out as a literal on purpose: adding, removing or renaming a
+public name must be a conscious edit of this file, reviewed together with the change.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+PUBLIC_API: dict[str, list[str]] = {
+    "furusato_vc.issuer": [
+        "IssuancePolicy",
+        "IssuingBody",
+        "issue_registration_credential",
+    ],
+    "furusato_vc.wallet": [
+        "HeldCredential",
+        "accept_credential",
+        "present_credential",
+    ],
+    "furusato_vc.verifier": [
+        "RegistrationVerifier",
+        "Rejected",
+        "Verified",
+    ],
+    "furusato_vc.core.sdjwt": [
+        "NO_DECOYS",
+        "SD",
+        "ClaimInput",
+        "ClaimPath",
+        "CompactSdJwt",
+        "DecoyPolicy",
+        "DisclosedClaim",
+        "Disclosure",
+        "IssuedSdJwt",
+        "IssuerKeyResolver",
+        "KeyBindingPolicy",
+        "KeyBindingRequest",
+        "ProcessedPayload",
+        "SdAlg",
+        "SdJwtLimits",
+        "SdJwtPolicy",
+        "SdPayload",
+        "StaticIssuerKeys",
+        "VerifiedKeyBinding",
+        "VerifiedSdJwt",
+        "build_sd_payload",
+        "create_kb_jwt",
+        "create_presentation",
+        "holder_key_of",
+        "issue_sd_jwt",
+        "parse_disclosure",
+        "process_payload",
+        "select_disclosures",
+        "split_compact",
+        "verify_sd_jwt",
+    ],
+    "furusato_vc.core.jose": [
+        "DEFAULT_ALGORITHMS",
+        "AlgorithmPolicy",
+        "JwsAlgorithm",
+        "JwsLimits",
+        "PrivateKey",
+        "PublicJwk",
+        "PublicKey",
+        "Signer",
+        "SoftwareSigner",
+        "UnverifiedJws",
+        "decode_unverified_jws",
+        "generate_es256_private_key",
+        "parse_private_jwk",
+        "parse_public_jwk",
+        "private_jwk",
+        "public_jwk_from_key",
+        "sign_compact_jws",
+        "verify_jws_signature",
+    ],
+    "furusato_vc.core.sdjwtvc.credential": [
+        "DC_SD_JWT_TYP",
+        "LEGACY_VC_SD_JWT_TYP",
+        "NEVER_DISCLOSABLE_CLAIMS",
+        "SD_JWT_VC_DRAFT",
+        "SdJwtVcContent",
+        "SdJwtVcPolicy",
+        "VerifiedSdJwtVc",
+        "issue_sd_jwt_vc",
+        "verify_sd_jwt_vc",
+    ],
+    "furusato_vc.core.errors": [
+        "ErrorCode",
+        "ErrorFamily",
+        "FormatError",
+        "FurusatoError",
+        "IssuanceError",
+        "StorageError",
+        "VerificationError",
+    ],
+}
+
+MODULES = sorted(PUBLIC_API)
+
+
+def _all_of(module_name: str) -> list[str]:
+    exported: object = getattr(importlib.import_module(module_name), "__all__", None)
+    assert isinstance(exported, list | tuple), f"{module_name} has no __all__ list"
+    assert all(isinstance(name, str) for name in exported)
+    return [str(name) for name in exported]
+
+
+@pytest.mark.parametrize("module_name", MODULES)
+def test_all_is_pinned(module_name: str) -> None:
+    assert _all_of(module_name) == PUBLIC_API[module_name]
+
+
+@pytest.mark.parametrize("module_name", MODULES)
+def test_every_exported_name_is_importable(module_name: str) -> None:
+    module = importlib.import_module(module_name)
+    missing = [name for name in _all_of(module_name) if not hasattr(module, name)]
+    assert missing == []
+
+
+@pytest.mark.parametrize("module_name", MODULES)
+def test_no_exported_name_is_private(module_name: str) -> None:
+    assert [name for name in _all_of(module_name) if name.startswith("_")] == []
+
+
+@pytest.mark.parametrize("module_name", MODULES)
+def test_no_exported_name_is_listed_twice(module_name: str) -> None:
+    exported = _all_of(module_name)
+    assert len(exported) == len(set(exported))
