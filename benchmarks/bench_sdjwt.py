@@ -10,15 +10,18 @@ Usage: ``make bench`` or ``python benchmarks/bench_sdjwt.py [--seconds S] [--jso
 from __future__ import annotations
 
 import argparse
+import base64
+import hashlib
 import json
 import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from jwcrypto.jwk import JWK
 from sd_jwt.common import SDObj
 from sd_jwt.holder import SDJWTHolder
@@ -210,6 +213,49 @@ class Reference:
         return SDJWTVerifier(self.presentation, self._key, AUDIENCE, NONCE).get_verified_payload()
 
 
+def unchecked_floor(ours: Ours) -> Callable[[], object]:
+    """What any Python verifier of this presentation must spend: split, base64url-decode,
+    json.loads, two ES256 verifications, the Disclosure digests and ``sd_hash`` — and nothing
+    else (no strict parsing, no structure, claim, time or binding checks). Not a verifier:
+    it shows how much of our time is validation, i.e. the practical ceiling in Python."""
+    issuer_key = cast("ec.EllipticCurvePublicKey", ours.issuer.public_jwk.key)
+    presentation = ours.presentation
+    ecdsa = ec.ECDSA(hashes.SHA256())
+    curve = ec.SECP256R1()
+
+    def b64(text: str) -> bytes:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+    def check(key: ec.EllipticCurvePublicKey, sig: bytes, message: bytes) -> None:
+        r, s = int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:], "big")
+        key.verify(encode_dss_signature(r, s), message, ecdsa)
+
+    def run() -> object:
+        parts = presentation.split("~")
+        header, payload_b64, sig = parts[0].split(".")
+        json.loads(b64(header))
+        payload = json.loads(b64(payload_b64))
+        check(issuer_key, b64(sig), f"{header}.{payload_b64}".encode())
+        digests = {
+            base64.urlsafe_b64encode(hashlib.sha256(d.encode()).digest())
+            .rstrip(b"=")
+            .decode(): json.loads(b64(d))
+            for d in parts[1:-1]
+        }
+        claims = {v[1]: v[2] for k, v in digests.items() if k in payload["_sd"]}
+        jwk = payload["cnf"]["jwk"]
+        point = b"\x04" + b64(jwk["x"]) + b64(jwk["y"])
+        holder = ec.EllipticCurvePublicKey.from_encoded_point(curve, point)
+        kb_header, kb_payload, kb_sig = parts[-1].split(".")
+        json.loads(b64(kb_header))
+        kb = json.loads(b64(kb_payload))
+        check(holder, b64(kb_sig), f"{kb_header}.{kb_payload}".encode())
+        sd_hash = hashlib.sha256(presentation[: presentation.rfind("~") + 1].encode()).digest()
+        return claims, kb["sd_hash"] == base64.urlsafe_b64encode(sd_hash).rstrip(b"=").decode()
+
+    return run
+
+
 def raw_es256_verify() -> Callable[[], None]:
     """One bare ``cryptography`` ES256 verification of a credential-sized message."""
     key = ec.generate_private_key(ec.SECP256R1())
@@ -243,6 +289,7 @@ def main(argv: list[str] | None = None) -> int:
             "ours_verify": ours.verify,
             "ours_verify_sd_jwt_vc": ours.verify_vc,
             "ref_verify": ref.verify,
+            "unchecked_python_floor": unchecked_floor(ours),
             "raw_es256_verify": raw_es256_verify(),
         },
         seconds,
@@ -256,6 +303,8 @@ def main(argv: list[str] | None = None) -> int:
         / results["ref_verify"],
         "verify ours / ceiling (raw ES256 verify ÷ 2)": results["ours_verify"]
         / (results["raw_es256_verify"] / 2),
+        "verify unchecked Python floor / ref (context)": results["unchecked_python_floor"]
+        / results["ref_verify"],
     }
     print(
         f"presentation sizes: ours {len(ours.presentation)} chars, "
