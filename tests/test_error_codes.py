@@ -96,6 +96,22 @@ SNAPSHOT: tuple[tuple[str, str], ...] = (
     ("registration_claims_invalid", "issuance"),
     ("forbidden_claim", "issuance"),
     ("sd_request_invalid", "issuance"),
+    ("qr_prefix_unknown", "format"),
+    ("malformed_base45", "format"),
+    ("base45_non_canonical", "format"),
+    ("compressed_too_large", "format"),
+    ("inflated_too_large", "format"),
+    ("malformed_deflate", "format"),
+    ("malformed_cbor", "format"),
+    ("cbor_duplicate_key", "format"),
+    ("cbor_indefinite_length", "format"),
+    ("cbor_too_deep", "format"),
+    ("cbor_map_too_large", "format"),
+    ("cbor_trailing_bytes", "format"),
+    ("malformed_cose", "format"),
+    ("qr_not_found", "format"),
+    ("kb_replayed", "verification"),
+    ("qr_reader_unavailable", "verification"),
 )
 
 

@@ -60,6 +60,20 @@ class ErrorCode(StrEnum):
     MALFORMED_TYPE_METADATA = "malformed_type_metadata"
     INVALID_BODY_CODE = "invalid_body_code"
     TOO_MANY_DISCLOSURES = "too_many_disclosures"
+    QR_PREFIX_UNKNOWN = "qr_prefix_unknown"
+    MALFORMED_BASE45 = "malformed_base45"
+    BASE45_NON_CANONICAL = "base45_non_canonical"
+    COMPRESSED_TOO_LARGE = "compressed_too_large"
+    INFLATED_TOO_LARGE = "inflated_too_large"
+    MALFORMED_DEFLATE = "malformed_deflate"
+    MALFORMED_CBOR = "malformed_cbor"
+    CBOR_DUPLICATE_KEY = "cbor_duplicate_key"
+    CBOR_INDEFINITE_LENGTH = "cbor_indefinite_length"
+    CBOR_TOO_DEEP = "cbor_too_deep"
+    CBOR_MAP_TOO_LARGE = "cbor_map_too_large"
+    CBOR_TRAILING_BYTES = "cbor_trailing_bytes"
+    MALFORMED_COSE = "malformed_cose"
+    QR_NOT_FOUND = "qr_not_found"
 
     # --- verification: well-formed, but not acceptable
     ALGORITHM_NOT_ALLOWED = "algorithm_not_allowed"
@@ -99,6 +113,8 @@ class ErrorCode(StrEnum):
     REGISTRATION_NOT_VALID = "registration_not_valid"
     REQUIRED_DISCLOSURE_MISSING = "required_disclosure_missing"
     HOLDER_KEY_MISMATCH = "holder_key_mismatch"
+    KB_REPLAYED = "kb_replayed"
+    QR_READER_UNAVAILABLE = "qr_reader_unavailable"
 
     # --- issuance: the issuer refuses to build this
     REGISTRATION_CLAIMS_INVALID = "registration_claims_invalid"
@@ -128,6 +144,20 @@ _FORMAT_CODES = frozenset(
         ErrorCode.MALFORMED_TYPE_METADATA,
         ErrorCode.INVALID_BODY_CODE,
         ErrorCode.TOO_MANY_DISCLOSURES,
+        ErrorCode.QR_PREFIX_UNKNOWN,
+        ErrorCode.MALFORMED_BASE45,
+        ErrorCode.BASE45_NON_CANONICAL,
+        ErrorCode.COMPRESSED_TOO_LARGE,
+        ErrorCode.INFLATED_TOO_LARGE,
+        ErrorCode.MALFORMED_DEFLATE,
+        ErrorCode.MALFORMED_CBOR,
+        ErrorCode.CBOR_DUPLICATE_KEY,
+        ErrorCode.CBOR_INDEFINITE_LENGTH,
+        ErrorCode.CBOR_TOO_DEEP,
+        ErrorCode.CBOR_MAP_TOO_LARGE,
+        ErrorCode.CBOR_TRAILING_BYTES,
+        ErrorCode.MALFORMED_COSE,
+        ErrorCode.QR_NOT_FOUND,
     }
 )
 _ISSUANCE_CODES = frozenset(

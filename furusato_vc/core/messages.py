@@ -78,6 +78,53 @@ _MESSAGES: dict[ErrorCode, Message] = {
     _C.TOO_MANY_DISCLOSURES: _M(
         ja="開示項目の数が多すぎます。", en="There are too many disclosures."
     ),
+    _C.QR_PREFIX_UNKNOWN: _M(
+        ja="ふるさと住民登録証のコードではありません。",
+        en="This is not a furusato registration code.",
+    ),
+    _C.MALFORMED_BASE45: _M(
+        ja="コードの文字が正しくありません（Base45）。",
+        en="The code's characters are invalid (Base45).",
+    ),
+    _C.BASE45_NON_CANONICAL: _M(
+        ja="コードの符号化が正しくありません（Base45）。",
+        en="The code is not a canonical Base45 encoding.",
+    ),
+    _C.COMPRESSED_TOO_LARGE: _M(ja="コードが大きすぎます。", en="The code is too large."),
+    _C.INFLATED_TOO_LARGE: _M(
+        ja="コードを展開すると大きすぎます。", en="The code expands to too much data."
+    ),
+    _C.MALFORMED_DEFLATE: _M(
+        ja="コードの圧縮データが壊れています。", en="The code's compressed data is corrupt."
+    ),
+    _C.MALFORMED_CBOR: _M(
+        ja="コードのデータ形式（CBOR）が正しくありません。", en="The code's data is not valid CBOR."
+    ),
+    _C.CBOR_DUPLICATE_KEY: _M(
+        ja="コードのデータに同じ項目が重複しています。", en="The code's data repeats a map key."
+    ),
+    _C.CBOR_INDEFINITE_LENGTH: _M(
+        ja="コードのデータに不定長の項目があります。",
+        en="The code's data uses indefinite lengths.",
+    ),
+    _C.CBOR_TOO_DEEP: _M(
+        ja="コードのデータの入れ子が深すぎます。", en="The code's data is nested too deeply."
+    ),
+    _C.CBOR_MAP_TOO_LARGE: _M(
+        ja="コードのデータの項目が多すぎます。", en="The code's data has too many entries."
+    ),
+    _C.CBOR_TRAILING_BYTES: _M(
+        ja="コードのデータの後ろに余分なデータがあります。",
+        en="The code has extra data after its content.",
+    ),
+    _C.MALFORMED_COSE: _M(
+        ja="署名付きデータ（COSE）の形式が正しくありません。",
+        en="The signed data (COSE) is malformed.",
+    ),
+    _C.QR_NOT_FOUND: _M(
+        ja="QRコードが読み取れません。画面を明るくして、もう一度かざしてください。",
+        en="No QR code could be read; brighten the screen and try again.",
+    ),
     _C.ALGORITHM_NOT_ALLOWED: _M(
         ja="許可されていない署名方式です。", en="The signature algorithm is not allowed."
     ),
@@ -204,6 +251,13 @@ _MESSAGES: dict[ErrorCode, Message] = {
     _C.HOLDER_KEY_MISMATCH: _M(
         ja="登録証の鍵がこの端末の鍵と一致しません。",
         en="The card's holder key is not this device's key.",
+    ),
+    _C.KB_REPLAYED: _M(
+        ja="このコードはすでに使われています（画面の写真・スクリーンショットの可能性）。",
+        en="This code was already used (possibly a photo or screenshot).",
+    ),
+    _C.QR_READER_UNAVAILABLE: _M(
+        ja="QRコードの読み取りソフトがありません。", en="No QR code reader is installed."
     ),
     _C.REGISTRATION_CLAIMS_INVALID: _M(
         ja="登録内容が正しくありません。", en="The registration data is not valid."
