@@ -6,14 +6,33 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup lint typecheck contracts pytest test demo bench clean
+.PHONY: system-deps setup lint typecheck contracts pytest test demo bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP)
 
-setup: $(STAMP)
+# System libraries loaded at run time: pyzbar needs Debian's libzbar0 (ZBar, the fallback QR
+# reader). Best effort: where it cannot be installed (no apt-get, no root and no password-less
+# sudo) this warns and carries on; ZBar is then reported as unavailable and its tests skip.
+system-deps:
+	@export PATH="$$PATH:/sbin:/usr/sbin"; \
+	if ldconfig -p 2>/dev/null | grep -q 'libzbar.so.0'; then exit 0; fi; \
+	if [ "$$(id -u)" -eq 0 ]; then SUDO=""; \
+	elif command -v sudo >/dev/null 2>&1; then SUDO="sudo -n"; \
+	else SUDO="unavailable"; fi; \
+	if [ "$$SUDO" != unavailable ] && command -v apt-get >/dev/null 2>&1 \
+		&& $$SUDO apt-get update -qq \
+		&& DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends libzbar0 \
+		&& ldconfig -p 2>/dev/null | grep -q 'libzbar.so.0'; then \
+		echo "system-deps: installed libzbar0"; \
+	else \
+		echo "WARNING: system-deps: could not install libzbar0 (needs apt-get and root or" \
+			"password-less sudo); the ZBar QR reader will be unavailable and its tests skipped." >&2; \
+	fi
+
+setup: system-deps $(STAMP)
 
 lint: setup
 	$(BIN)/ruff check .

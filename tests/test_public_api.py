@@ -13,17 +13,24 @@ import pytest
 PUBLIC_API: dict[str, list[str]] = {
     "furusato_vc.issuer": [
         "IssuancePolicy",
+        "IssuedCredentials",
         "IssuingBody",
         "issue_registration_credential",
+        "issue_registration_credentials",
     ],
     "furusato_vc.wallet": [
+        "DEFAULT_ROTATION",
         "HeldCredential",
+        "RotatingQr",
         "accept_credential",
         "present_credential",
+        "present_qr",
+        "qr_groups",
     ],
     "furusato_vc.verifier": [
         "RegistrationVerifier",
         "Rejected",
+        "ReplayCache",
         "Verified",
     ],
     "furusato_vc.core.sdjwt": [

@@ -8,10 +8,11 @@ milestone) produces the same interface.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Protocol
 
+from furusato_vc.core.compact.credential import CompactKeyResolver, compact_kid
 from furusato_vc.core.errors import ErrorCode, VerificationError
 from furusato_vc.core.sdjwt.verification import IssuerKeyResolver, StaticIssuerKeys
 
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 __all__ = ["RegistrationTrust", "StaticTrust", "TrustedIssuer"]
 
 
-class RegistrationTrust(IssuerKeyResolver, Protocol):
+class RegistrationTrust(IssuerKeyResolver, CompactKeyResolver, Protocol):
     def body_for_issuer(self, issuer: str) -> str:
         """The 6-digit body code ``issuer`` issues for.
 
@@ -32,12 +33,18 @@ class RegistrationTrust(IssuerKeyResolver, Protocol):
         """
         ...
 
+    def status_list_uri(self, *, body_code: str, list_id: int) -> str | None:
+        """Where the body publishes status list ``list_id`` (QR credentials name lists by a
+        small number); ``None`` when the trust data does not know it."""
+        ...
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TrustedIssuer:
     body_code: str
     issuer_id: str
     keys: tuple[PublicJwk, ...]
+    status_lists: Mapping[int, str] = field(default_factory=lambda: MappingProxyType({}))
 
     def __post_init__(self) -> None:
         if not self.keys:
@@ -50,15 +57,38 @@ class StaticTrust:
 
     issuers: Mapping[str, TrustedIssuer]
     keys: StaticIssuerKeys
+    compact_index: Mapping[tuple[str, bytes], tuple[PublicJwk, ...]]
+    bodies: frozenset[str]
 
     @classmethod
     def of(cls, issuers: Iterable[TrustedIssuer]) -> StaticTrust:
         table = {i.issuer_id: i for i in issuers}
         keys = StaticIssuerKeys(MappingProxyType({k: v.keys for k, v in table.items()}))
-        return cls(MappingProxyType(table), keys)
+        index: dict[tuple[str, bytes], tuple[PublicJwk, ...]] = {}
+        for entry in table.values():
+            for key in entry.keys:
+                slot = (entry.body_code, compact_kid(key))
+                index[slot] = (*index.get(slot, ()), key)
+        bodies = frozenset(entry.body_code for entry in table.values())
+        return cls(MappingProxyType(table), keys, MappingProxyType(index), bodies)
 
     def issuer_keys(self, *, issuer: str, kid: str | None) -> Sequence[PublicJwk]:
         return self.keys.issuer_keys(issuer=issuer, kid=kid)
+
+    def compact_keys(self, *, body_code: str, kid: bytes) -> Sequence[PublicJwk]:
+        """Keys of ``body_code`` whose QR-credential kid (4 thumbprint bytes) is ``kid``."""
+        if body_code not in self.bodies:
+            raise VerificationError(ErrorCode.ISSUER_NOT_TRUSTED, "body not in the trust set")
+        candidates = self.compact_index.get((body_code, kid))
+        if not candidates:
+            raise VerificationError(ErrorCode.ISSUER_KEY_UNKNOWN, "no key with that kid")
+        return candidates
+
+    def status_list_uri(self, *, body_code: str, list_id: int) -> str | None:
+        for entry in self.issuers.values():
+            if entry.body_code == body_code and list_id in entry.status_lists:
+                return entry.status_lists[list_id]
+        return None
 
     def body_for_issuer(self, issuer: str) -> str:
         entry = self.issuers.get(issuer)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
+from furusato_vc.core.compact.credential import CompactContent, IssuedCompact, issue_compact
 from furusato_vc.core.errors import ErrorCode, IssuanceError
 from furusato_vc.core.jose.jwt import to_numeric_date
 from furusato_vc.core.registration.claims import (
@@ -32,7 +33,13 @@ if TYPE_CHECKING:
     from furusato_vc.core.registration.bodies import BodyRegistry
     from furusato_vc.core.sdjwt.issuance import IssuedSdJwt
 
-__all__ = ["IssuancePolicy", "IssuingBody", "issue_registration_credential"]
+__all__ = [
+    "IssuancePolicy",
+    "IssuedCredentials",
+    "IssuingBody",
+    "issue_registration_credential",
+    "issue_registration_credentials",
+]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -43,6 +50,7 @@ class IssuingBody:
     issuer_id: str
     signer: Signer
     status_list_uri: str
+    status_list_id: int = 1  # the same list, as the QR credential names it (short reference)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -73,6 +81,46 @@ def _start_of_jst_day(day: date) -> int:
     return to_numeric_date(datetime.combine(day, time(0, 0), JST))
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Window:
+    issued_at: int
+    expires_at: int
+    not_before: int | None
+
+
+def _window(
+    registration: RegistrationClaims, *, now: datetime, today: date, policy: IssuancePolicy
+) -> _Window:
+    """Validity shared by both formats: iat rounded down (RFC 9901 §10.1), exp capped by the
+    end of the registration's last Japan day, nbf when the registration starts later."""
+    issued_at = _round_down(now, policy.time_granularity)
+    expires_at = issued_at + int(policy.credential_lifetime.total_seconds())
+    if registration.valid_until is not None:
+        # integer arithmetic: date(9999, 12, 31) + 1 day would overflow `date`
+        end_of_last_day = _start_of_jst_day(registration.valid_until) + _DAY
+        expires_at = min(expires_at, end_of_last_day)
+    if expires_at <= to_numeric_date(now):
+        raise IssuanceError(ErrorCode.REGISTRATION_CLAIMS_INVALID, "registration has ended")
+    not_before = None
+    if registration.valid_from > today:
+        not_before = _start_of_jst_day(registration.valid_from)
+        if not_before >= expires_at:
+            raise IssuanceError(
+                ErrorCode.REGISTRATION_CLAIMS_INVALID,
+                "registration starts after this credential would expire",
+            )
+    return _Window(issued_at=issued_at, expires_at=expires_at, not_before=not_before)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IssuedCredentials:
+    """One registration in both formats: the SD-JWT VC (online, OpenID4VCI) and the compact
+    QR credential. Same registration, same status index, same validity."""
+
+    sd_jwt_vc: IssuedSdJwt
+    compact: IssuedCompact
+
+
 def issue_registration_credential(
     registration: RegistrationClaims,
     *,
@@ -96,34 +144,98 @@ def issue_registration_credential(
             credential would expire), ``forbidden_claim``,
             ``sd_request_invalid``.
     """
+    today = _checked_today(registration, body=body, now=now, bodies=bodies)
+    window = _window(registration, now=now, today=today, policy=policy)
+    return _issue_sd_jwt_vc(
+        registration,
+        body=body,
+        holder_key=holder_key,
+        status_index=status_index,
+        window=window,
+        today=today,
+        random=random,
+        policy=policy,
+    )
+
+
+def issue_registration_credentials(
+    registration: RegistrationClaims,
+    *,
+    body: IssuingBody,
+    holder_key: PublicJwk,
+    status_index: int,
+    now: datetime,
+    random: RandomSource,
+    bodies: BodyRegistry,
+    policy: IssuancePolicy = IssuancePolicy(),
+) -> IssuedCredentials:
+    """Issue both formats of one registration (same status index and validity).
+
+    Raises:
+        FormatError, IssuanceError: as :func:`issue_registration_credential`.
+    """
+    today = _checked_today(registration, body=body, now=now, bodies=bodies)
+    window = _window(registration, now=now, today=today, policy=policy)
+    sd_jwt_vc = _issue_sd_jwt_vc(
+        registration,
+        body=body,
+        holder_key=holder_key,
+        status_index=status_index,
+        window=window,
+        today=today,
+        random=random,
+        policy=policy,
+    )
+    compact = issue_compact(
+        CompactContent(
+            body_code=body.code,
+            tier=registration.tier,
+            valid_from=registration.valid_from,
+            expires_at=window.expires_at,
+            not_before=window.not_before,
+            holder_key=holder_key,
+            status_list=body.status_list_id,
+            status_index=status_index,
+            name=registration.name,
+            birthdate=registration.birthdate,
+            stay=registration.stay,
+            member_number=registration.member_number,
+        ),
+        signer=body.signer,
+        random=random,
+    )
+    return IssuedCredentials(sd_jwt_vc=sd_jwt_vc, compact=compact)
+
+
+def _checked_today(
+    registration: RegistrationClaims, *, body: IssuingBody, now: datetime, bodies: BodyRegistry
+) -> date:
     today = now.astimezone(JST).date()
     validate_registration(registration, bodies=bodies, today=today)
     if registration.issuing_body != body.code:
         raise IssuanceError(ErrorCode.REGISTRATION_CLAIMS_INVALID, "body does not match")
-    issued_at = _round_down(now, policy.time_granularity)
-    expires_at = issued_at + int(policy.credential_lifetime.total_seconds())
-    if registration.valid_until is not None:
-        # integer arithmetic: date(9999, 12, 31) + 1 day would overflow `date`
-        end_of_last_day = _start_of_jst_day(registration.valid_until) + _DAY
-        expires_at = min(expires_at, end_of_last_day)
-    if expires_at <= to_numeric_date(now):
-        raise IssuanceError(ErrorCode.REGISTRATION_CLAIMS_INVALID, "registration has ended")
-    not_before = None
-    if registration.valid_from > today:
-        not_before = _start_of_jst_day(registration.valid_from)
-        if not_before >= expires_at:
-            raise IssuanceError(
-                ErrorCode.REGISTRATION_CLAIMS_INVALID,
-                "registration starts after this credential would expire",
-            )
+    return today
+
+
+def _issue_sd_jwt_vc(
+    registration: RegistrationClaims,
+    *,
+    body: IssuingBody,
+    holder_key: PublicJwk,
+    status_index: int,
+    window: _Window,
+    today: date,
+    random: RandomSource,
+    policy: IssuancePolicy,
+) -> IssuedSdJwt:
     vct = vct_for_tier(registration.tier)
     content = SdJwtVcContent(
         issuer=body.issuer_id,
         vct=vct,
         vct_integrity=vct_integrity(vct),
-        issued_at=issued_at,
-        not_before=not_before,
-        expires_at=expires_at,
+        issued_at=window.issued_at,
+        not_before=window.not_before,
+        expires_at=window.expires_at,
         holder_key=holder_key,
         status=StatusReference(uri=body.status_list_uri, idx=status_index),
         claims=registration_claim_input(registration, today=today),

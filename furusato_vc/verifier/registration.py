@@ -10,18 +10,24 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from furusato_vc.core.compact.credential import CompactPolicy, VerifiedCompact, verify_compact
 from furusato_vc.core.errors import ErrorCode, FurusatoError, VerificationError
+from furusato_vc.core.jose.jwt import to_numeric_date
 from furusato_vc.core.messages import message_for
+from furusato_vc.core.qrtext import QR_PREFIX, decode_qr_text
 from furusato_vc.core.registration.claims import (
     BASIC_VCT,
     JST,
     PREMIUM_VCT,
+    Claim,
     DisclosedRegistration,
     parse_registration_claims,
 )
 from furusato_vc.core.registration.metadata import registration_type_metadata
 from furusato_vc.core.sdjwt.verification import KeyBindingPolicy
 from furusato_vc.core.sdjwtvc.credential import SdJwtVcPolicy, verify_sd_jwt_vc
+from furusato_vc.core.statuslist.reference import StatusReference
+from furusato_vc.verifier.replay import ReplayCache
 
 if TYPE_CHECKING:
     from furusato_vc.core.policy import VerificationPolicy
@@ -56,9 +62,20 @@ class Rejected:
 
 
 class RegistrationVerifier:
-    """Verifies SD-JWT VC presentations of registration cards for one policy."""
+    """Verifies presented registration cards for one policy: QR texts (``FJ1:``, the compact
+    SD-CWT credential) and SD-JWT VC presentations. Keeps a replay cache, so an instance
+    belongs to one verifier device and is not thread-safe."""
 
-    __slots__ = ("_bodies", "_policy", "_sd_policy", "_trust")
+    __slots__ = (
+        "_bodies",
+        "_compact_policy",
+        "_policy",
+        "_replays",
+        "_sd_policy",
+        "_status_checker",
+        "_trust",
+        "_unsafe_skip_status_check",
+    )
 
     def __init__(
         self,
@@ -68,31 +85,66 @@ class RegistrationVerifier:
         bodies: BodyRegistry,
         status_checker: StatusChecker | None,
         unsafe_skip_status_check: bool = False,
+        replay_cache: ReplayCache | None = None,
     ) -> None:
         self._policy = policy
         self._trust = trust
         self._bodies = bodies
+        self._status_checker = status_checker
+        self._unsafe_skip_status_check = unsafe_skip_status_check
+        self._replays = replay_cache if replay_cache is not None else ReplayCache()
+        window = int(policy.holder_binding_window.total_seconds())
+        skew = int(policy.clock_skew.total_seconds())
         self._sd_policy = SdJwtVcPolicy(
             accepted_vcts=frozenset({BASIC_VCT, PREMIUM_VCT}),
             key_binding=KeyBindingPolicy(
                 audience=policy.audience,
                 nonce=policy.nonce,
-                max_age_seconds=int(policy.holder_binding_window.total_seconds()),
-                max_future_seconds=int(policy.clock_skew.total_seconds()),
+                max_age_seconds=window,
+                max_future_seconds=skew,
             ),
             status_checker=status_checker,
             unsafe_skip_status_check=unsafe_skip_status_check,
             type_metadata=registration_type_metadata(),
-            clock_skew_seconds=int(policy.clock_skew.total_seconds()),
+            clock_skew_seconds=skew,
+        )
+        self._compact_policy = CompactPolicy(
+            audience=policy.audience,
+            nonce=None if policy.nonce is None else policy.nonce.encode("utf-8"),
+            max_age_seconds=window,
+            max_future_seconds=skew,
+            clock_skew_seconds=skew,
         )
 
     def verify(self, presentation: str, *, now: datetime) -> Verified | Rejected:
+        """A QR text or an SD-JWT VC presentation. Never raises for bad input."""
         try:
-            return self._verify(presentation, now)
+            if presentation.startswith(QR_PREFIX):
+                return self._verify_qr(presentation, now)
+            return self._verify_sd_jwt_vc(presentation, now)
         except FurusatoError as error:
             return Rejected.from_error(error)
 
-    def _verify(self, presentation: str, now: datetime) -> Verified:
+    def _first_use(self, replay_key: bytes, *, kb_issued_at: int) -> None:
+        keep_until = kb_issued_at + int(
+            (self._policy.holder_binding_window + self._policy.clock_skew).total_seconds()
+        )
+        if not self._replays.first_use(replay_key, now=kb_issued_at, keep_until=keep_until):
+            raise VerificationError(ErrorCode.KB_REPLAYED, "this presentation was already used")
+
+    def _accept(self, registration: DisclosedRegistration, now: datetime) -> Body:
+        """The business policy shared by both formats."""
+        policy = self._policy
+        if not policy.body_scope.accepts(registration.issuing_body):
+            raise VerificationError(ErrorCode.ISSUER_NOT_TRUSTED, "body not accepted here")
+        body = self._bodies.get(registration.issuing_body)
+        if policy.required_tier is not None and registration.tier is not policy.required_tier:
+            raise VerificationError(ErrorCode.VCT_NOT_ACCEPTED, "tier not accepted here")
+        if not registration.in_force_on(now.astimezone(JST).date()):
+            raise VerificationError(ErrorCode.REGISTRATION_NOT_VALID, "outside valid_from..until")
+        return body
+
+    def _verify_sd_jwt_vc(self, presentation: str, now: datetime) -> Verified:
         verified = verify_sd_jwt_vc(
             presentation, policy=self._sd_policy, issuer_keys=self._trust, now=now
         )
@@ -101,22 +153,88 @@ class RegistrationVerifier:
         )
         if self._trust.body_for_issuer(verified.issuer) != registration.issuing_body:
             raise VerificationError(ErrorCode.ISSUER_NOT_TRUSTED, "issuer may not issue for body")
-        policy = self._policy
-        if not policy.body_scope.accepts(registration.issuing_body):
-            raise VerificationError(ErrorCode.ISSUER_NOT_TRUSTED, "body not accepted here")
-        body = self._bodies.get(registration.issuing_body)
-        if policy.required_tier is not None and registration.tier is not policy.required_tier:
-            raise VerificationError(ErrorCode.VCT_NOT_ACCEPTED, "tier not accepted here")
-        for path in policy.required_disclosures:
+        body = self._accept(registration, now)
+        for path in self._policy.required_disclosures:
             if path not in verified.disclosed_paths:
                 raise VerificationError(
                     ErrorCode.REQUIRED_DISCLOSURE_MISSING, f"{'/'.join(map(str, path))} missing"
                 )
-        if not registration.in_force_on(now.astimezone(JST).date()):
-            raise VerificationError(ErrorCode.REGISTRATION_NOT_VALID, "outside valid_from..until")
+        key_binding = verified.key_binding
+        assert key_binding is not None  # the policy requires key binding
+        self._first_use(key_binding.replay_key, kb_issued_at=key_binding.issued_at)
         return Verified(
             body=body,
             registration=registration,
             expires_at=datetime.fromtimestamp(verified.expires_at, UTC),
-            profile_id=policy.profile_id,
+            profile_id=self._policy.profile_id,
         )
+
+    def _verify_qr(self, text: str, now: datetime) -> Verified:
+        verified = verify_compact(
+            decode_qr_text(text), policy=self._compact_policy, keys=self._trust, now=now
+        )
+        self._check_compact_status(verified, now)
+        registration = _registration_of(verified)
+        body = self._accept(registration, now)
+        for path in self._policy.required_disclosures:
+            name = path[0] if len(path) == 1 else None
+            if not isinstance(name, str) or name not in registration.disclosed_claims:
+                raise VerificationError(
+                    ErrorCode.REQUIRED_DISCLOSURE_MISSING, f"{'/'.join(map(str, path))} missing"
+                )
+        self._first_use(verified.replay_key, kb_issued_at=verified.kb_issued_at)
+        return Verified(
+            body=body,
+            registration=registration,
+            expires_at=datetime.fromtimestamp(verified.expires_at, UTC),
+            profile_id=self._policy.profile_id,
+        )
+
+    def _check_compact_status(self, verified: VerifiedCompact, now: datetime) -> None:
+        if self._status_checker is None:
+            if self._unsafe_skip_status_check:
+                return
+            raise VerificationError(ErrorCode.STATUS_NOT_CHECKED, "no status data for this list")
+        uri = self._trust.status_list_uri(
+            body_code=verified.body_code, list_id=verified.status_list
+        )
+        if uri is None:
+            raise VerificationError(ErrorCode.STATUS_NOT_CHECKED, "status list not in trust data")
+        self._status_checker.check(
+            StatusReference(uri=uri, idx=verified.status_index),
+            issuer=verified.body_code,
+            now=to_numeric_date(now),
+        )
+
+
+def _registration_of(verified: VerifiedCompact) -> DisclosedRegistration:
+    """The compact credential's facts in the model both formats share."""
+    disclosed: set[str] = set()
+    name = verified.name
+    if name is not None:
+        disclosed |= {
+            Claim.FAMILY_NAME,
+            Claim.GIVEN_NAME,
+            Claim.FAMILY_NAME_KANA,
+            Claim.GIVEN_NAME_KANA,
+        }
+    if verified.birthdate is not None:
+        disclosed.add(Claim.BIRTHDATE)
+    if verified.stay is not None:
+        disclosed.add(Claim.STAY)
+    if verified.member_number is not None:
+        disclosed.add(Claim.MEMBER_NUMBER)
+    return DisclosedRegistration(
+        issuing_body=verified.body_code,
+        tier=verified.tier,
+        valid_from=verified.valid_from,
+        valid_until=None,  # the QR credential's exp never passes the registration's end
+        family_name=None if name is None else name.family,
+        given_name=None if name is None else name.given,
+        family_name_kana=None if name is None else name.family_kana,
+        given_name_kana=None if name is None else name.given_kana,
+        birthdate=verified.birthdate,
+        stay=verified.stay,
+        member_number=verified.member_number,
+        disclosed_claims=frozenset(disclosed),
+    )

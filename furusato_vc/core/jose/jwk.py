@@ -42,6 +42,7 @@ __all__ = [
     "parse_public_jwk",
     "private_jwk",
     "public_jwk_from_key",
+    "verify_es256",
 ]
 
 PublicKey = ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey
@@ -97,23 +98,32 @@ class PublicJwk:
     def verify(self, signature: bytes, message: bytes) -> bool:
         """Verify a JOSE signature (ES256: IEEE P1363 ``r || s``, exactly 64 bytes, RFC 7518
         §3.4; EdDSA: 64 bytes, RFC 8037 §3.1). Never raises for a bad signature."""
+        # Branch on kty (a string test): isinstance on cryptography's ABCs is slow.
+        if self.kty == "EC":
+            return verify_es256(cast("ec.EllipticCurvePublicKey", self.key), signature, message)
         if len(signature) != 64:
             return False
         try:
-            # Branch on kty (a string test): isinstance on cryptography's ABCs is slow.
-            if self.kty == "EC":
-                r = int.from_bytes(signature[:32], "big")
-                s = int.from_bytes(signature[32:], "big")
-                if not (0 < r < _P256_ORDER and 0 < s < _P256_ORDER):
-                    return False
-                cast("ec.EllipticCurvePublicKey", self.key).verify(
-                    encode_dss_signature(r, s), message, _ECDSA_SHA256
-                )
-            else:
-                cast("ed25519.Ed25519PublicKey", self.key).verify(signature, message)
+            cast("ed25519.Ed25519PublicKey", self.key).verify(signature, message)
         except InvalidSignature:
             return False
         return True
+
+
+def verify_es256(key: ec.EllipticCurvePublicKey, signature: bytes, message: bytes) -> bool:
+    """ECDSA P-256/SHA-256 over an IEEE P1363 ``r || s`` signature (JOSE RFC 7518 §3.4 and
+    COSE RFC 9053 §2.1 use the same form): exactly 64 bytes, 0 < r, s < n. Never raises."""
+    if len(signature) != 64:
+        return False
+    r = int.from_bytes(signature[:32], "big")
+    s = int.from_bytes(signature[32:], "big")
+    if not (0 < r < _P256_ORDER and 0 < s < _P256_ORDER):
+        return False
+    try:
+        key.verify(encode_dss_signature(r, s), message, _ECDSA_SHA256)
+    except InvalidSignature:
+        return False
+    return True
 
 
 def _require_str(obj: JSONObject, name: str) -> str:

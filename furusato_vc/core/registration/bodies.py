@@ -101,6 +101,7 @@ def check_digit(five_digits: str) -> str:
     return str((11 - total % 11) % 10)
 
 
+@functools.lru_cache(maxsize=4096)  # pure; verifiers see the same few codes all day
 def validate_body_code(code: str) -> str:
     """Check that ``code`` is a well-formed 6-digit 全国地方公共団体コード and return it.
 

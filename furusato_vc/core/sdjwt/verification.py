@@ -8,6 +8,7 @@ accepts only a bare SD-JWT (the last ``~``-component must be empty, §4), and a 
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
@@ -134,6 +135,7 @@ class VerifiedKeyBinding:
     audience: str
     nonce: str
     holder_key: PublicJwk
+    replay_key: bytes  # SHA-256 of the KB-JWT signing input (never of the malleable signature)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -251,7 +253,13 @@ def _verify_key_binding(
     expected = digest(sd_alg, sd_hash_input)  # (g)
     if not hmac.compare_digest(sd_hash.encode("ascii", "replace"), expected.encode("ascii")):
         raise VerificationError(ErrorCode.KB_SD_HASH_MISMATCH, "sd_hash does not match")
-    return VerifiedKeyBinding(issued_at=iat, audience=audience, nonce=nonce, holder_key=holder_key)
+    return VerifiedKeyBinding(
+        issued_at=iat,
+        audience=audience,
+        nonce=nonce,
+        holder_key=holder_key,
+        replay_key=hashlib.sha256(jws.signing_input).digest(),
+    )
 
 
 def verify_sd_jwt(
