@@ -1,4 +1,5 @@
-"""Issuer library: build and sign registration credentials for one or more issuing bodies.
+"""Issuer library: build and sign registration credentials for one or more issuing bodies —
+the SD-JWT VC (online) and the compact QR credential (offline) of each registration.
 
 The HTTP issuer service (``furusato_vc.issuer.service``, a later milestone) is an edge on top
 of this library.
@@ -6,8 +7,16 @@ of this library.
 
 from furusato_vc.issuer.credentials import (
     IssuancePolicy,
+    IssuedCredentials,
     IssuingBody,
     issue_registration_credential,
+    issue_registration_credentials,
 )
 
-__all__ = ["IssuancePolicy", "IssuingBody", "issue_registration_credential"]
+__all__ = [
+    "IssuancePolicy",
+    "IssuedCredentials",
+    "IssuingBody",
+    "issue_registration_credential",
+    "issue_registration_credentials",
+]
