@@ -1,5 +1,6 @@
-"""End-to-end demo: issue a basic and a premium registration card, present them to three
-verifier profiles, verify the presentations, and write the artifacts to ``--out``.
+"""End-to-end demo: issue a basic and a premium registration card (both formats), show them to
+three verifier profiles as an SD-JWT VC presentation (online, challenge nonce) and as a QR code
+(offline, one-way), verify everything, and write the artifacts to ``--out``.
 
 Run it with ``make demo`` (artifacts in ``demo-out/``). Everything happens in one process;
 later milestones move the issuer behind HTTP and the QR through a camera.
@@ -17,8 +18,8 @@ from pathlib import Path
 from furusato_vc.core.encoding import b64url_decode, b64url_encode, parse_json_object
 from furusato_vc.core.jose import SoftwareSigner, generate_es256_private_key
 from furusato_vc.core.policy import VerificationPolicyBuilder
-from furusato_vc.core.profiles import builtin_profile
-from furusato_vc.core.registration.bodies import load_bodies
+from furusato_vc.core.profiles import Profile, builtin_profile
+from furusato_vc.core.registration.bodies import BodyRegistry, load_bodies
 from furusato_vc.core.registration.claims import (
     JST,
     IdentityAssurance,
@@ -30,10 +31,11 @@ from furusato_vc.core.registration.claims import (
     Tier,
 )
 from furusato_vc.core.trust import StaticTrust, TrustedIssuer
-from furusato_vc.issuer import IssuingBody, issue_registration_credential
+from furusato_vc.issuer import IssuingBody, issue_registration_credentials
+from furusato_vc.qr.render import qr_version, render_png
 from furusato_vc.runtime import SystemClock, SystemRandom
 from furusato_vc.verifier import RegistrationVerifier, Rejected, Verified
-from furusato_vc.wallet import accept_credential, present_credential
+from furusato_vc.wallet import HeldCredential, accept_credential, present_credential, present_qr
 
 ISSUER_BASE = "https://issuer.furusato-vc.example/bodies/"
 KESENNUMA = "042056"  # 宮城県気仙沼市 — basic card (fan-club member)
@@ -61,23 +63,13 @@ def _body(code: str, random: SystemRandom) -> IssuingBody:
         issuer_id=ISSUER_BASE + code,
         signer=SoftwareSigner(generate_es256_private_key(), kid=kid),
         status_list_uri=f"{ISSUER_BASE}{code}/status/1",
+        status_list_id=1,
     )
 
 
-def run(out: Path) -> int:
-    clock, random = SystemClock(), SystemRandom()
-    now = clock.now()
-    today = now.astimezone(JST).date()
-    bodies = load_bodies()
-    issuers = {code: _body(code, random) for code in (KESENNUMA, MINAMIMINOWA)}
-    trust = StaticTrust.of(
-        TrustedIssuer(body_code=b.code, issuer_id=b.issuer_id, keys=(b.signer.public_jwk,))
-        for b in issuers.values()
-    )
-    holder = SoftwareSigner(generate_es256_private_key())
-
+def _registrations(today: date, random: SystemRandom) -> dict[str, RegistrationClaims]:
     name = PersonName(family="山田", given="花子", family_kana="ヤマダ", given_kana="ハナコ")
-    registrations = {
+    return {
         "basic": RegistrationClaims(
             issuing_body=KESENNUMA,
             tier=Tier.BASIC,
@@ -106,106 +98,189 @@ def run(out: Path) -> int:
         ),
     }
 
-    (out / "sd-jwt").mkdir(parents=True, exist_ok=True)
-    jwks = {"keys": [b.signer.public_jwk.to_json() for b in issuers.values()]}
-    (out / "issuer-jwks.json").write_text(json.dumps(jwks, indent=2) + "\n", encoding="utf-8")
+
+def _verifier(
+    profile: Profile, body: str, trust: StaticTrust, bodies: BodyRegistry, nonce: str | None
+) -> RegistrationVerifier:
+    builder = (
+        VerificationPolicyBuilder()
+        .profile(profile.id)
+        .audience(profile.default_audience)
+        .accept_bodies([body])
+        .require_disclosures(profile.requested)
+    )
+    if nonce is not None:  # online: challenge mode; the QR kiosk is one-way (replay cache)
+        builder = builder.nonce(nonce)
+    if profile.required_tier is not None:
+        builder = builder.require_tier(profile.required_tier)
+    return RegistrationVerifier(
+        policy=builder.build(),
+        trust=trust,
+        bodies=bodies,
+        status_checker=None,
+        # Status lists arrive with the trust-and-status milestone (M3).
+        unsafe_skip_status_check=True,
+    )
+
+
+def _report(result: Verified | Rejected, label: str) -> int:
+    if isinstance(result, Verified):
+        reg = result.registration
+        shown = sorted(reg.disclosed_claims) or ["(なし / nothing)"]
+        last_day = (result.expires_at - timedelta(seconds=1)).astimezone(JST)
+        print(
+            f"  ✔ {label} 確認できました / verified: {result.body.display_name_ja}, "
+            f"{reg.tier.label_ja}/{reg.tier.label_en}, 有効期限 valid through {last_day:%Y-%m-%d}"
+        )
+        print(f"    開示 disclosed: {', '.join(shown)}")
+        return 0
+    print(f"  ✘ {label} {result.code}: {result.message_ja} / {result.message_en}")
+    return 1
+
+
+def _expect_rejected(result: Verified | Rejected, what: str) -> int:
+    if isinstance(result, Rejected):
+        print(f"    {what}: {result.code} — {result.message_ja}")
+        return 0
+    print(f"    ✘ {what}: accepted")
+    return 1
+
+
+def _write_json(path: Path, value: object) -> None:
+    path.write_text(json.dumps(value, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+def run(out: Path) -> int:
+    clock, random = SystemClock(), SystemRandom()
+    now = clock.now()
+    bodies = load_bodies()
+    issuers = {code: _body(code, random) for code in (KESENNUMA, MINAMIMINOWA)}
+    trust = StaticTrust.of(
+        TrustedIssuer(
+            body_code=b.code,
+            issuer_id=b.issuer_id,
+            keys=(b.signer.public_jwk,),
+            status_lists={b.status_list_id: b.status_list_uri},
+        )
+        for b in issuers.values()
+    )
+    holder = SoftwareSigner(generate_es256_private_key())
+    for folder in ("sd-jwt", "qr"):
+        (out / folder).mkdir(parents=True, exist_ok=True)
+    _write_json(
+        out / "issuer-jwks.json",
+        {"keys": [b.signer.public_jwk.to_json() for b in issuers.values()]},
+    )
 
     print("ふるさと住民登録 デモ / furusato registration demo")
-    print("=" * 60)
-    held = {}
-    for label, registration in registrations.items():
-        body = issuers[registration.issuing_body]
-        issued = issue_registration_credential(
+    print("=" * 64)
+    held: dict[str, HeldCredential] = {}
+    for label, registration in _registrations(now.astimezone(JST).date(), random).items():
+        issued = issue_registration_credentials(
             registration,
-            body=body,
+            body=issuers[registration.issuing_body],
             holder_key=holder.public_jwk,
             status_index=int.from_bytes(random.token_bytes(3), "big"),
             now=now,
             random=random,
             bodies=bodies,
-        ).serialize()
-        (out / "sd-jwt" / f"{label}.sd-jwt").write_text(issued + "\n", encoding="ascii")
-        held[label] = accept_credential(issued, holder_key=holder.public_jwk, trust=trust, now=now)
+        )
+        sd_jwt = issued.sd_jwt_vc.serialize()
+        (out / "sd-jwt" / f"{label}.sd-jwt").write_text(sd_jwt + "\n", encoding="ascii")
+        (out / "qr" / f"{label}.cbor").write_bytes(issued.compact.encode())
+        held[label] = accept_credential(
+            sd_jwt,
+            holder_key=holder.public_jwk,
+            trust=trust,
+            now=now,
+            compact=issued.compact.encode(),
+        )
         info = bodies.get(registration.issuing_body)
         print(
             f"発行 issued: {registration.tier.label_ja}/{registration.tier.label_en} — "
-            f"{info.display_name_ja} ({info.display_name_en}); {len(issued)} chars, "
-            f"{len(held[label].verified.sd_jwt.disclosed)} disclosures"
+            f"{info.display_name_ja} ({info.display_name_en}); SD-JWT VC {len(sd_jwt)} chars, "
+            f"QR credential {len(issued.compact.encode())} bytes"
         )
 
-    print("-" * 60)
     failures = 0
-    presented: dict[str, str] = {}
-    verifiers: dict[str, RegistrationVerifier] = {}
     for showing in SHOWINGS:
-        profile = builtin_profile(showing.profile)
-        nonce = b64url_encode(random.token_bytes(16))
-        builder = (
-            VerificationPolicyBuilder()
-            .profile(profile.id)
-            .audience(profile.default_audience)
-            .nonce(nonce)
-            .accept_bodies([showing.body])
-            .require_disclosures(profile.requested)
-        )
-        if profile.required_tier is not None:
-            builder = builder.require_tier(profile.required_tier)
-        verifier = RegistrationVerifier(
-            policy=builder.build(),
+        failures += _show(
+            showing,
+            card=held[showing.credential],
+            holder=holder,
             trust=trust,
             bodies=bodies,
-            status_checker=None,
-            # Status lists arrive with the trust-and-status milestone (M3).
-            unsafe_skip_status_check=True,
+            out=out,
+            clock=clock,
+            random=random,
         )
-        presentation = present_credential(
-            held[showing.credential],
-            disclose=profile.requested,
-            holder=holder,
-            audience=profile.default_audience,
-            nonce=nonce,
-            now=clock.now(),
-        )
-        stem = out / "sd-jwt" / f"presentation-{profile.id}"
-        stem.with_suffix(".sd-jwt").write_text(presentation + "\n", encoding="ascii")
-        kb = {"aud": profile.default_audience, "nonce": nonce, "iat": _kb_iat(presentation)}
-        stem.with_suffix(".json").write_text(json.dumps(kb, indent=2) + "\n", encoding="utf-8")
-
-        result = verifier.verify(presentation, now=clock.now())
-        print(f"[{profile.name_ja} / {profile.name_en}] {len(presentation)} chars")
-        if isinstance(result, Verified):
-            reg = result.registration
-            shown = sorted(reg.disclosed_claims) or ["(なし / nothing)"]
-            print(
-                f"  ✔ 確認できました / verified: {result.body.display_name_ja}, "
-                f"{reg.tier.label_ja}/{reg.tier.label_en}, 有効期限 valid through "
-                f"{(result.expires_at - timedelta(seconds=1)).astimezone(JST):%Y-%m-%d}"
-            )
-            print(f"    開示 disclosed: {', '.join(shown)}")
-        else:
-            failures += 1
-            print(f"  ✘ {result.code}: {result.message_ja} / {result.message_en}")
-
-        # A presentation someone altered after the holder signed it must never pass.
-        extra = held[showing.credential].verified.sd_jwt.disclosed[0].disclosure.encoded
-        check = verifier.verify(_with_extra_disclosure(presentation, extra), now=clock.now())
-        if isinstance(check, Rejected):
-            print(f"    改ざん検出 tamper detected: {check.code} — {check.message_ja}")
-        else:
-            failures += 1
-            print("    ✘ tampered presentation was accepted")
-        presented[profile.id] = presentation
-        verifiers[profile.id] = verifier
-
-    # A code shown to the shop cannot be replayed at the nursery (different aud and nonce).
-    replay = verifiers["nursery"].verify(presented["shop"], now=clock.now())
-    outcome = "✘ accepted" if isinstance(replay, Verified) else f"rejected: {replay.code}"
-    print(f"[再利用 replay shop → nursery] {outcome}")
-    failures += isinstance(replay, Verified)
-
-    print("-" * 60)
+    print("-" * 64)
     print(f"artifacts written to {out}/")
     return 1 if failures else 0
+
+
+def _show(
+    showing: Showing,
+    *,
+    card: HeldCredential,
+    holder: SoftwareSigner,
+    trust: StaticTrust,
+    bodies: BodyRegistry,
+    out: Path,
+    clock: SystemClock,
+    random: SystemRandom,
+) -> int:
+    profile = builtin_profile(showing.profile)
+    print("-" * 64)
+    print(f"[{profile.name_ja} / {profile.name_en}]")
+    failures = 0
+
+    # Online: SD-JWT VC presentation bound to the verifier's challenge nonce.
+    nonce = b64url_encode(random.token_bytes(16))
+    online = _verifier(profile, showing.body, trust, bodies, nonce)
+    presentation = present_credential(
+        card,
+        disclose=profile.requested,
+        holder=holder,
+        audience=profile.default_audience,
+        nonce=nonce,
+        now=clock.now(),
+    )
+    stem = out / "sd-jwt" / f"presentation-{profile.id}"
+    stem.with_suffix(".sd-jwt").write_text(presentation + "\n", encoding="ascii")
+    _write_json(
+        stem.with_suffix(".json"),
+        {"aud": profile.default_audience, "nonce": nonce, "iat": _kb_iat(presentation)},
+    )
+    failures += _report(
+        online.verify(presentation, now=clock.now()), f"SD-JWT VC ({len(presentation)} chars)"
+    )
+    extra = card.verified.sd_jwt.disclosed[0].disclosure.encoded
+    tampered = online.verify(_with_extra_disclosure(presentation, extra), now=clock.now())
+    failures += _expect_rejected(tampered, "改ざん検出 tamper detected")
+
+    # Offline: the QR code a garbage station or shop scans (one-way, replay cache).
+    kiosk = _verifier(profile, showing.body, trust, bodies, nonce=None)
+    shown_at = clock.now()
+    text = present_qr(
+        card,
+        disclose=profile.requested,
+        holder=holder,
+        audience=profile.default_audience,
+        now=shown_at,
+    )
+    (out / "qr" / f"{profile.id}.txt").write_text(text + "\n", encoding="ascii")
+    (out / "qr" / f"{profile.id}.png").write_bytes(render_png(text, error="M", scale=6))
+    _write_json(
+        out / "qr" / f"{profile.id}.json",
+        {"aud": profile.default_audience, "iat": int(shown_at.timestamp())},
+    )
+    label = f"QR v{qr_version(text, error='M')}-M ({len(text)} chars)"
+    failures += _report(kiosk.verify(text, now=clock.now()), label)
+    failures += _expect_rejected(kiosk.verify(text, now=clock.now()), "再提示 replayed QR")
+    later = clock.now() + timedelta(minutes=2)
+    failures += _expect_rejected(kiosk.verify(text, now=later), "2分後の写真 photo 2 minutes later")
+    return failures
 
 
 def _with_extra_disclosure(presentation: str, disclosure: str) -> str:

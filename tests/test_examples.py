@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from PIL import Image
 
 from furusato_vc.core.jose import PublicJwk, parse_public_jwk
 from furusato_vc.core.sdjwt import (
@@ -26,6 +27,7 @@ from furusato_vc.core.sdjwt import (
     VerifiedSdJwt,
     verify_sd_jwt,
 )
+from furusato_vc.qr.read import read_qr
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -197,3 +199,36 @@ def test_demo_script_runs_like_make_demo(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "verified" in proc.stdout
     assert (tmp_path / "issuer-jwks.json").is_file()
+
+
+# --------------------------------------------------------------------------- QR artifacts (M2)
+
+QR_LIMIT = {"garbage-station": 600, "shop": 600, "nursery": 816}  # v15-M and v18-M capacities
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("suffix", [".txt", ".png", ".json"])
+def test_demo_writes_qr_artifact(out_dir: Path, profile: str, suffix: str) -> None:
+    assert (out_dir / "qr" / f"{profile}{suffix}").is_file()
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_qr_text_fits_its_qr_version_budget(out_dir: Path, profile: str) -> None:
+    text = (out_dir / "qr" / f"{profile}.txt").read_text(encoding="ascii").strip()
+    assert text.startswith("FJ1:")
+    assert len(text) <= QR_LIMIT[profile], f"{profile}: {len(text)} characters"
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_qr_png_reads_back_to_the_qr_text(out_dir: Path, profile: str) -> None:
+    text = (out_dir / "qr" / f"{profile}.txt").read_text(encoding="ascii").strip()
+    with Image.open(out_dir / "qr" / f"{profile}.png") as image:
+        assert read_qr(image).text == text
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_qr_context_holds_aud_and_iat(out_dir: Path, profile: str) -> None:
+    context = json.loads((out_dir / "qr" / f"{profile}.json").read_text(encoding="utf-8"))
+    assert set(context) == {"aud", "iat"}
+    assert context["aud"] == profile
+    assert isinstance(context["iat"], int)

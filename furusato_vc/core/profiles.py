@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING
 
 from furusato_vc.core.registration.claims import Claim, Tier
 
@@ -18,9 +18,7 @@ if TYPE_CHECKING:
 
     from furusato_vc.core.sdjwt.processing import ClaimPath
 
-__all__ = ["AUDIENCE_PREFIX", "BUILTIN_PROFILES", "Profile", "builtin_profile"]
-
-AUDIENCE_PREFIX: Final = "urn:furusato-vc:verifier:"
+__all__ = ["BUILTIN_PROFILES", "Profile", "builtin_profile"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -39,8 +37,10 @@ class Profile:
 
     @property
     def default_audience(self) -> str:
-        """The KB-JWT ``aud`` for a verifier of this profile without its own device id."""
-        return AUDIENCE_PREFIX + self.id
+        """The key-binding ``aud`` for a verifier of this profile without its own device id:
+        the profile id itself. It travels in every QR code, so it is kept short (a kiosk with
+        its own id uses a short one too, e.g. ``shop:042056-017``)."""
+        return self.id
 
 
 _NAMES: tuple[ClaimPath, ...] = (

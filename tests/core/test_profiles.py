@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from furusato_vc.core.profiles import AUDIENCE_PREFIX, BUILTIN_PROFILES, Profile, builtin_profile
+from furusato_vc.core.profiles import BUILTIN_PROFILES, Profile, builtin_profile
 from furusato_vc.core.registration.claims import BASIC_VCT, Claim, Tier
 from furusato_vc.core.registration.metadata import registration_type_metadata
 
@@ -89,8 +89,7 @@ def test_requested_paths_are_selectively_disclosable_claims(profile_id: str) -> 
 
 @pytest.mark.parametrize("profile_id", sorted(BUILTIN_PROFILES))
 def test_default_audience_is_prefix_plus_id(profile_id: str) -> None:
-    assert builtin_profile(profile_id).default_audience == AUDIENCE_PREFIX + profile_id
-    assert AUDIENCE_PREFIX == "urn:furusato-vc:verifier:"
+    assert builtin_profile(profile_id).default_audience == profile_id
 
 
 def test_default_audiences_are_distinct() -> None:
