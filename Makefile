@@ -57,6 +57,9 @@ demo: setup
 # Benchmarks print ratios measured in one run (ours vs. baselines on this machine).
 bench: setup
 	$(BIN)/python benchmarks/bench_sdjwt.py
+	$(BIN)/python benchmarks/bench_qr.py
+	$(BIN)/python benchmarks/bench_base45.py
+	$(BIN)/python benchmarks/bench_qr_scan.py --frames 60
 
 clean:
 	rm -rf $(VENV) demo-out .mypy_cache .ruff_cache .pytest_cache .hypothesis

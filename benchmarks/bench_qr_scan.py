@@ -48,6 +48,7 @@ class Cell:
 class ReaderResult:
     reader: str
     hits: int
+    wrong: int  # decoded, but not the payload
     rate: float
     median_ms: float
     p95_ms: float
@@ -87,6 +88,7 @@ def run_cell(cell: Cell) -> CellResult:
     png = render_png(text, error=LEVEL, scale=SCALE)
     readers = available_readers()
     hits = dict.fromkeys(readers, 0)
+    wrong = dict.fromkeys(readers, 0)
     times: dict[str, list[float]] = {reader: [] for reader in readers}
     simulate_times: list[float] = []
     for frame_index in range(cell.frames):
@@ -103,6 +105,7 @@ def run_cell(cell: Cell) -> CellResult:
                 decoded = None
             times[reader].append((time.perf_counter() - start) * 1000)
             hits[reader] += decoded == text
+            wrong[reader] += decoded is not None and decoded != text
     return CellResult(
         scenario=cell.scenario,
         version=cell.version,
@@ -115,6 +118,7 @@ def run_cell(cell: Cell) -> CellResult:
             ReaderResult(
                 reader=reader,
                 hits=hits[reader],
+                wrong=wrong[reader],
                 rate=hits[reader] / cell.frames,
                 median_ms=statistics.median(times[reader]),
                 p95_ms=_percentile(times[reader], 0.95),
@@ -184,6 +188,9 @@ def _print_times(results: list[CellResult], readers: tuple[str, ...]) -> None:
             f"{reader:<34}{statistics.median(times):>10.1f}"
             f"{_percentile(times, 0.95):>10.1f}{len(times):>8}"
         )
+    for reader in readers:
+        wrong = sum(r.wrong for result in results for r in result.readers if r.reader == reader)
+        print(f"{reader + ' wrong decodes':<34}{wrong:>10}")
     simulate = [result.simulate_median_ms for result in results]
     print(f"{'simulate_frame (median of cells)':<34}{statistics.median(simulate):>10.1f}")
 

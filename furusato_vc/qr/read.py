@@ -73,7 +73,7 @@ def _zxing_cpp_decoder() -> _Decoder:
 
 def _zbar_decoder() -> _Decoder:
     # Raises ImportError ("Unable to find zbar shared library") without libzbar0.
-    from pyzbar import pyzbar  # type: ignore[import-untyped]  # noqa: PLC0415
+    from pyzbar import pyzbar  # noqa: PLC0415
 
     symbols = [pyzbar.ZBarSymbol.QRCODE]
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import subprocess
+import sys
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -201,9 +203,6 @@ def test_reader_that_fails_to_load_is_not_available(
 def test_library_modules_do_not_import_numpy() -> None:
     # numpy is a development dependency; only furusato_vc.qr.camera may use it. Run in a fresh
     # interpreter, since this test session has imported numpy already.
-    import subprocess  # noqa: PLC0415
-    import sys  # noqa: PLC0415
-
     script = (
         "import io, sys\n"
         "from PIL import Image\n"
