@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from furusato_vc.core.registration.bodies import check_digit, validate_body_code
+from furusato_vc.core.registration.bodies import prefecture_code_of, validate_body_code
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -34,10 +34,6 @@ __all__ = ["BodyScope", "VerificationPolicy", "VerificationPolicyBuilder"]
 DEFAULT_HOLDER_BINDING_WINDOW = timedelta(seconds=60)
 DEFAULT_MAX_STATUS_STALENESS = timedelta(hours=48)
 DEFAULT_CLOCK_SKEW = timedelta(seconds=60)
-
-
-def _prefecture_of(code: str) -> str:
-    return f"{code[:2]}000" + check_digit(f"{code[:2]}000")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -55,7 +51,7 @@ class BodyScope:
     def accepts(self, body_code: str) -> bool:
         if self.any_body or body_code in self.bodies:
             return True
-        return _prefecture_of(body_code) in self.prefectures
+        return prefecture_code_of(body_code) in self.prefectures
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -118,7 +114,7 @@ class VerificationPolicyBuilder:
     def accept_prefecture(self, prefecture_code: str) -> VerificationPolicyBuilder:
         """Accept the prefecture's registrations and those of all its municipalities."""
         code = validate_body_code(prefecture_code)
-        if code != _prefecture_of(code):
+        if code != prefecture_code_of(code):
             raise ValueError("not a prefecture code")
         return self._with("bodies", _scope=BodyScope(prefectures=frozenset({code})))
 

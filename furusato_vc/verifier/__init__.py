@@ -1,7 +1,7 @@
 """Verifier library: check presented registration cards (QR codes and SD-JWT VC
 presentations) against a verification policy, offline."""
 
-from furusato_vc.verifier.registration import Rejected, RegistrationVerifier, Verified
+from furusato_vc.verifier.registration import RegistrationVerifier, Rejected, Verified
 from furusato_vc.verifier.replay import ReplayCache
 
 __all__ = ["RegistrationVerifier", "Rejected", "ReplayCache", "Verified"]

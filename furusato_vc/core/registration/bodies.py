@@ -69,6 +69,7 @@ __all__ = [
     "check_digit",
     "load_bodies",
     "parse_bodies_csv",
+    "prefecture_code_of",
     "romanize_katakana",
     "validate_body_code",
 ]
@@ -123,6 +124,12 @@ def validate_body_code(code: str) -> str:
 def _prefecture_code(jis_prefecture: str) -> str:
     five = f"{jis_prefecture}000"
     return five + check_digit(five)
+
+
+def prefecture_code_of(body_code: str) -> str:
+    """The 6-digit code of the prefecture a body belongs to (a prefecture is its own):
+    JIS X 0401 digits + ``000`` + check digit. No table lookup; ``body_code`` must be valid."""
+    return _prefecture_code(body_code[:2])
 
 
 # --------------------------------------------------------------------------- kinds

@@ -22,7 +22,11 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Final
 
 from furusato_vc.core.errors import ErrorCode, FormatError, IssuanceError
-from furusato_vc.core.registration.bodies import BodyRegistry, check_digit, validate_body_code
+from furusato_vc.core.registration.bodies import (
+    BodyRegistry,
+    prefecture_code_of,
+    validate_body_code,
+)
 from furusato_vc.core.sdjwt.issuance import SD
 
 if TYPE_CHECKING:
@@ -180,8 +184,7 @@ class RegistrationClaims:
     @property
     def prefecture_code(self) -> str:
         """The 6-digit code of the issuing body's prefecture (a prefecture is its own)."""
-        two = self.issuing_body[:2]
-        return f"{two}000" + check_digit(f"{two}000")
+        return prefecture_code_of(self.issuing_body)
 
 
 _REGISTRATION_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
