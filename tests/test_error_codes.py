@@ -112,6 +112,7 @@ SNAPSHOT: tuple[tuple[str, str], ...] = (
     ("qr_not_found", "format"),
     ("kb_replayed", "verification"),
     ("qr_reader_unavailable", "verification"),
+    ("credential_mismatch", "verification"),
 )
 
 

@@ -30,6 +30,7 @@ __all__ = [
     "CoseAlgorithm",
     "CoseHeader",
     "Sign1",
+    "bstr_header",
     "cose_key_from_public_jwk",
     "p256_key_from_cose_key",
     "parse_sign1",
@@ -66,7 +67,8 @@ _COSE_OF = {v: k for k, v in _JOSE_OF.items()}
 _P256 = ec.SECP256R1()
 
 
-def _bstr_header(length: int) -> bytes:
+def bstr_header(length: int) -> bytes:
+    """The CBOR head of a byte string of ``length`` bytes (preferred serialization)."""
     if length < 24:
         return bytes((0x40 | length,))
     if length < 0x100:
@@ -85,11 +87,11 @@ def sig_structure1(protected: bytes, payload: bytes, external_aad: bytes = b"") 
     return b"".join(
         (
             _SIGNATURE1,
-            _bstr_header(len(protected)),
+            bstr_header(len(protected)),
             protected,
-            _bstr_header(len(external_aad)),
+            bstr_header(len(external_aad)),
             external_aad,
-            _bstr_header(len(payload)),
+            bstr_header(len(payload)),
             payload,
         )
     )

@@ -115,6 +115,7 @@ class ErrorCode(StrEnum):
     HOLDER_KEY_MISMATCH = "holder_key_mismatch"
     KB_REPLAYED = "kb_replayed"
     QR_READER_UNAVAILABLE = "qr_reader_unavailable"
+    CREDENTIAL_MISMATCH = "credential_mismatch"
 
     # --- issuance: the issuer refuses to build this
     REGISTRATION_CLAIMS_INVALID = "registration_claims_invalid"

@@ -256,6 +256,10 @@ _MESSAGES: dict[ErrorCode, Message] = {
         ja="このコードはすでに使われています（画面の写真・スクリーンショットの可能性）。",
         en="This code was already used (possibly a photo or screenshot).",
     ),
+    _C.CREDENTIAL_MISMATCH: _M(
+        ja="QRコード用の登録証が、この登録のものではありません。",
+        en="The QR credential belongs to another registration.",
+    ),
     _C.QR_READER_UNAVAILABLE: _M(
         ja="QRコードの読み取りソフトがありません。", en="No QR code reader is installed."
     ),

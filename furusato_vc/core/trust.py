@@ -38,6 +38,14 @@ class RegistrationTrust(IssuerKeyResolver, CompactKeyResolver, Protocol):
         small number); ``None`` when the trust data does not know it."""
         ...
 
+    def issuer_for_body(self, body_code: str) -> str:
+        """The issuer identifier (``iss`` of its SD-JWT VCs) of a body.
+
+        Raises:
+            VerificationError: ``issuer_not_trusted``.
+        """
+        ...
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TrustedIssuer:
@@ -59,6 +67,7 @@ class StaticTrust:
     keys: StaticIssuerKeys
     compact_index: Mapping[tuple[str, bytes], tuple[PublicJwk, ...]]
     bodies: frozenset[str]
+    status_lists: Mapping[tuple[str, int], str]
 
     @classmethod
     def of(cls, issuers: Iterable[TrustedIssuer]) -> StaticTrust:
@@ -70,7 +79,18 @@ class StaticTrust:
                 slot = (entry.body_code, compact_kid(key))
                 index[slot] = (*index.get(slot, ()), key)
         bodies = frozenset(entry.body_code for entry in table.values())
-        return cls(MappingProxyType(table), keys, MappingProxyType(index), bodies)
+        lists = {
+            (entry.body_code, list_id): uri
+            for entry in table.values()
+            for list_id, uri in entry.status_lists.items()
+        }
+        return cls(
+            MappingProxyType(table),
+            keys,
+            MappingProxyType(index),
+            bodies,
+            MappingProxyType(lists),
+        )
 
     def issuer_keys(self, *, issuer: str, kid: str | None) -> Sequence[PublicJwk]:
         return self.keys.issuer_keys(issuer=issuer, kid=kid)
@@ -85,10 +105,13 @@ class StaticTrust:
         return candidates
 
     def status_list_uri(self, *, body_code: str, list_id: int) -> str | None:
+        return self.status_lists.get((body_code, list_id))
+
+    def issuer_for_body(self, body_code: str) -> str:
         for entry in self.issuers.values():
-            if entry.body_code == body_code and list_id in entry.status_lists:
-                return entry.status_lists[list_id]
-        return None
+            if entry.body_code == body_code:
+                return entry.issuer_id
+        raise VerificationError(ErrorCode.ISSUER_NOT_TRUSTED, "body not in the trust set")
 
     def body_for_issuer(self, issuer: str) -> str:
         entry = self.issuers.get(issuer)

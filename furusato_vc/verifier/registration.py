@@ -69,6 +69,7 @@ class RegistrationVerifier:
     __slots__ = (
         "_bodies",
         "_compact_policy",
+        "_keep_seconds",
         "_policy",
         "_replays",
         "_sd_policy",
@@ -95,6 +96,8 @@ class RegistrationVerifier:
         self._replays = replay_cache if replay_cache is not None else ReplayCache()
         window = int(policy.holder_binding_window.total_seconds())
         skew = int(policy.clock_skew.total_seconds())
+        # A token is remembered until its iat can no longer pass the window.
+        self._keep_seconds = window + 1
         self._sd_policy = SdJwtVcPolicy(
             accepted_vcts=frozenset({BASIC_VCT, PREMIUM_VCT}),
             key_binding=KeyBindingPolicy(
@@ -125,11 +128,10 @@ class RegistrationVerifier:
         except FurusatoError as error:
             return Rejected.from_error(error)
 
-    def _first_use(self, replay_key: bytes, *, kb_issued_at: int) -> None:
-        keep_until = kb_issued_at + int(
-            (self._policy.holder_binding_window + self._policy.clock_skew).total_seconds()
-        )
-        if not self._replays.first_use(replay_key, now=kb_issued_at, keep_until=keep_until):
+    def _first_use(self, replay_key: bytes, *, kb_issued_at: int, now: datetime) -> None:
+        keep_until = kb_issued_at + self._keep_seconds
+        now_s = to_numeric_date(now)
+        if not self._replays.first_use(replay_key, now=now_s, keep_until=keep_until):
             raise VerificationError(ErrorCode.KB_REPLAYED, "this presentation was already used")
 
     def _accept(self, registration: DisclosedRegistration, now: datetime) -> Body:
@@ -161,7 +163,7 @@ class RegistrationVerifier:
                 )
         key_binding = verified.key_binding
         assert key_binding is not None  # the policy requires key binding
-        self._first_use(key_binding.replay_key, kb_issued_at=key_binding.issued_at)
+        self._first_use(key_binding.replay_key, kb_issued_at=key_binding.issued_at, now=now)
         return Verified(
             body=body,
             registration=registration,
@@ -182,7 +184,7 @@ class RegistrationVerifier:
                 raise VerificationError(
                     ErrorCode.REQUIRED_DISCLOSURE_MISSING, f"{'/'.join(map(str, path))} missing"
                 )
-        self._first_use(verified.replay_key, kb_issued_at=verified.kb_issued_at)
+        self._first_use(verified.replay_key, kb_issued_at=verified.kb_issued_at, now=now)
         return Verified(
             body=body,
             registration=registration,
@@ -202,7 +204,7 @@ class RegistrationVerifier:
             raise VerificationError(ErrorCode.STATUS_NOT_CHECKED, "status list not in trust data")
         self._status_checker.check(
             StatusReference(uri=uri, idx=verified.status_index),
-            issuer=verified.body_code,
+            issuer=self._trust.issuer_for_body(verified.body_code),
             now=to_numeric_date(now),
         )
 

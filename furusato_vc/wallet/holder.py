@@ -72,8 +72,7 @@ def accept_credential(
             for an SD-JWT+KB) and :func:`~furusato_vc.core.compact.credential.accept_compact`;
             ``holder_key_mismatch`` if ``cnf`` is not ``holder_key``; ``issuer_not_trusted``
             if the issuer may not issue for the body it names;
-            ``registration_claims_invalid`` if the two formats describe different
-            registrations.
+            ``credential_mismatch`` if the two formats describe different registrations.
     """
     verified = verify_sd_jwt_vc(
         serialized,
@@ -105,7 +104,7 @@ def accept_credential(
             or held_compact.expires_at != verified.expires_at
         ):
             raise VerificationError(
-                ErrorCode.REGISTRATION_CLAIMS_INVALID, "the QR credential is another registration"
+                ErrorCode.CREDENTIAL_MISMATCH, "the QR credential is another registration"
             )
     return HeldCredential(
         serialized=serialized, verified=verified, registration=registration, compact=held_compact

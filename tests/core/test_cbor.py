@@ -11,6 +11,8 @@ profile uses, and no input raises anything but :class:`FormatError`.
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -52,9 +54,7 @@ TRUNCATED = {
     "tag-without-content": "d2",
 }
 RESERVED_ADDITIONAL_INFO = {
-    f"major-{major}-ai-{ai}": bytes((major << 5 | ai,))
-    for major in range(8)
-    for ai in (28, 29, 30)
+    f"major-{major}-ai-{ai}": bytes((major << 5 | ai,)) for major in range(8) for ai in (28, 29, 30)
 }
 NON_PREFERRED = {
     "int-0-in-one-byte": ("18 00", 0),
@@ -183,9 +183,7 @@ def test_double_precision_encoding_of_a_half_precision_value_is_rejected() -> No
 # --------------------------------------------------------------------------- canonical=False
 
 
-@pytest.mark.parametrize(
-    ("data", "value"), NON_PREFERRED.values(), ids=list(NON_PREFERRED.keys())
-)
+@pytest.mark.parametrize(("data", "value"), NON_PREFERRED.values(), ids=list(NON_PREFERRED.keys()))
 def test_non_canonical_mode_accepts_non_preferred_serialization(data: str, value: object) -> None:
     assert decode_cbor(_hex(data), canonical=False) == value
 
@@ -248,10 +246,15 @@ def test_check_items_rejects_an_array_over_the_limit() -> None:
 # --------------------------------------------------------------------------- encode_cbor
 
 
-def test_encode_cbor_writes_preferred_forms_and_keeps_map_order() -> None:
+def test_encode_cbor_writes_the_deterministic_encoding_with_sorted_keys() -> None:
+    # RFC 8949 §4.2.1: shortest forms, map keys sorted by their encoded bytes.
     assert encode_cbor({16: 293, 1: -7, "a": b"\x00" * 24}) == _hex(
-        "a3 10 19 01 25 01 26 61 61 58 18" + "00" * 24
+        "a3 01 26 10 19 01 25 61 61 58 18" + "00" * 24
     )
+
+
+def test_encode_cbor_writes_the_shortest_float() -> None:
+    assert encode_cbor(1.0) == _hex("f9 3c 00")
 
 
 # --------------------------------------------------------------------------- properties
@@ -282,10 +285,8 @@ def test_decoding_an_encoded_value_gives_it_back(value: object) -> None:
 @settings(max_examples=500, deadline=None)
 @given(st.binary(max_size=64), st.booleans())
 def test_arbitrary_bytes_raise_only_format_errors(data: bytes, canonical: bool) -> None:
-    try:
+    with contextlib.suppress(FormatError):
         decode_cbor(data, limits=CborLimits(max_bytes=64, max_depth=4), canonical=canonical)
-    except FormatError:
-        pass
 
 
 @settings(max_examples=400, deadline=None)
@@ -298,7 +299,5 @@ def test_mutated_encodings_raise_only_format_errors(
         if encoded:
             at = data.draw(st.integers(min_value=0, max_value=len(encoded) - 1))
             encoded[at] = data.draw(st.integers(min_value=0, max_value=255))
-    try:
+    with contextlib.suppress(FormatError):
         decode_cbor(bytes(encoded), canonical=canonical)
-    except FormatError:
-        pass

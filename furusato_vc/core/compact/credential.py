@@ -47,6 +47,7 @@ from furusato_vc.core.cose import (
     CoseAlgorithm,
     CoseHeader,
     Sign1,
+    bstr_header,
     cose_key_from_public_jwk,
     p256_key_from_cose_key,
     parse_sign1,
@@ -78,6 +79,7 @@ __all__ = [
     "IssuedCompact",
     "VerifiedCompact",
     "accept_compact",
+    "blinded_claim_hash",
     "compact_kid",
     "issue_compact",
     "present_compact",
@@ -95,10 +97,20 @@ def _days(day: date) -> int:
     return day.toordinal() - _EPOCH
 
 
+_MIN_DAY = date.min.toordinal() - _EPOCH  # birthdates before 1970 are negative
+_MAX_DAY = date.max.toordinal() - _EPOCH
+
+
 def _from_days(value: object, what: str) -> date:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2_932_897:
+    if type(value) is not int or not _MIN_DAY <= value <= _MAX_DAY:
         raise FormatError(ErrorCode.MALFORMED_CLAIM, f"{what} is not a day number")
     return date.fromordinal(value + _EPOCH)
+
+
+def blinded_claim_hash(disclosure: bytes) -> bytes:
+    """SHA-256 over the *bstr-encoded* Salted Disclosed Claim (-07 §"Types of Blinded
+    Claims": ``bstr-encoded-salted``), as the draft's generated examples compute it."""
+    return hashlib.sha256(bstr_header(len(disclosure)) + disclosure).digest()
 
 
 def compact_kid(jwk: PublicJwk) -> bytes:
@@ -159,7 +171,7 @@ def issue_compact(
         value = _group_value(content, group)
         disclosed = [salt] if value is None else [salt, value, group.value]  # -07 decoy: [salt]
         disclosures.append(encode_cbor(disclosed))
-    digests = sorted(hashlib.sha256(d).digest() for d in disclosures)  # order hides the groups
+    digests = sorted(blinded_claim_hash(d) for d in disclosures)  # order hides the groups
     fv: dict[object, object] = {
         FvKey.TIER.value: TIER_CODE[content.tier],
         FvKey.STATUS_LIST.value: content.status_list,
@@ -208,6 +220,7 @@ class _Credential:
     body_code: str
     tier: Tier
     valid_from: date
+    issued_at: int | None
     expires_at: int
     not_before: int | None
     holder_key: ec.EllipticCurvePublicKey
@@ -300,6 +313,7 @@ def _read_credential(
         body_code=body,
         tier=_TIER_OF[tier_code],
         valid_from=_from_days(fv.get(FvKey.VALID_FROM), "valid_from"),
+        issued_at=_int_claim(claims, CwtClaim.IAT, "iat", required=False),
         expires_at=expires_at,
         not_before=_int_claim(claims, CwtClaim.NBF, "nbf", required=False),
         holder_key=holder_key,
@@ -391,7 +405,7 @@ def _read_disclosures(
     for item in raw if isinstance(raw, list | tuple) else ():
         if not isinstance(item, bytes):
             raise FormatError(ErrorCode.MALFORMED_DISCLOSURE, "disclosure is not a byte string")
-        digest = hashlib.sha256(item).digest()
+        digest = blinded_claim_hash(item)
         if digest in seen:
             raise VerificationError(ErrorCode.DISCLOSURE_DUPLICATE, "disclosure sent twice")
         seen.add(digest)
@@ -432,13 +446,22 @@ def _read_disclosures(
 
 
 def _check_times(credential: _Credential, now: int, skew: int) -> None:
+    issued_at, not_before = credential.issued_at, credential.not_before
+    # -07 step 3: nbf <= iat < exp, nbf < exp (when present)
+    if (issued_at is not None and issued_at >= credential.expires_at) or (
+        not_before is not None
+        and (
+            not_before >= credential.expires_at
+            or (issued_at is not None and not_before > issued_at)
+        )
+    ):
+        raise FormatError(ErrorCode.MALFORMED_CLAIM, "inconsistent iat, nbf and exp")
     if now >= credential.expires_at + skew:
         raise VerificationError(ErrorCode.TOKEN_EXPIRED, "exp has passed")
-    if credential.not_before is not None:
-        if credential.not_before >= credential.expires_at:  # -07 step 3
-            raise VerificationError(ErrorCode.TOKEN_NOT_YET_VALID, "nbf is not before exp")
-        if now < credential.not_before - skew:
-            raise VerificationError(ErrorCode.TOKEN_NOT_YET_VALID, "nbf is in the future")
+    if not_before is not None and now < not_before - skew:
+        raise VerificationError(ErrorCode.TOKEN_NOT_YET_VALID, "nbf is in the future")
+    if issued_at is not None and issued_at > now + skew:
+        raise VerificationError(ErrorCode.TOKEN_ISSUED_IN_FUTURE, "iat is in the future")
 
 
 # ---------------------------------------------------------------------------- holder
@@ -616,10 +639,12 @@ def verify_compact(
     iat = _int_claim(kb_claims, CwtClaim.IAT, "SD-KBT iat", required=True)
     assert iat is not None
     # step 6: the KBT may not be valid when the credential is not
-    if iat >= credential.expires_at or (
-        credential.not_before is not None and iat < credential.not_before
+    if iat >= credential.expires_at:
+        raise VerificationError(ErrorCode.TOKEN_EXPIRED, "key binding after the credential expired")
+    if (credential.not_before is not None and iat < credential.not_before) or (
+        credential.issued_at is not None and iat < credential.issued_at
     ):
-        raise VerificationError(ErrorCode.TOKEN_EXPIRED, "key binding outside credential life")
+        raise VerificationError(ErrorCode.TOKEN_NOT_YET_VALID, "key binding before the credential")
     if iat < now_s - policy.max_age_seconds:
         raise VerificationError(ErrorCode.KB_TOO_OLD, "SD-KBT iat outside the window")
     if iat > now_s + policy.max_future_seconds:

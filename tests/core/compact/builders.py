@@ -74,8 +74,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
     from datetime import datetime
 
-    from furusato_vc.core.jose import SoftwareSigner
     from furusato_vc.core.jose.jwk import PublicJwk
+    from furusato_vc.core.jose.signer import Signer
     from furusato_vc.core.registration.claims import RegistrationClaims
     from furusato_vc.core.statuslist.reference import StatusChecker
     from furusato_vc.issuer import IssuedCredentials, IssuingBody
@@ -111,6 +111,7 @@ __all__ = [
     "kbt_parts",
     "malleate",
     "payload_of",
+    "person_value",
     "present",
     "qr_verifier",
     "salted",
@@ -176,7 +177,7 @@ def content(**changes: object) -> CompactContent:
 
 
 def issue(
-    what: CompactContent | None = None, *, seed: str = "compact", signer: SoftwareSigner = ISSUER
+    what: CompactContent | None = None, *, seed: str = "compact", signer: Signer = ISSUER
 ) -> IssuedCompact:
     return issue_compact(what or content(), signer=signer, random=SeededRandom(seed))
 
@@ -189,9 +190,7 @@ def hold(
     trust: StaticTrust = TRUST,
 ) -> HeldCompact:
     encoded = issued if isinstance(issued, bytes) else (issued or issue()).encode()
-    return accept_compact(
-        encoded, holder_key=holder_key or HOLDER.public_jwk, keys=trust, now=now
-    )
+    return accept_compact(encoded, holder_key=holder_key or HOLDER.public_jwk, keys=trust, now=now)
 
 
 def present(
@@ -201,7 +200,7 @@ def present(
     audience: str = AUDIENCE,
     issued_at: int = NOW_S,
     nonce: bytes | None = None,
-    signer: SoftwareSigner = HOLDER,
+    signer: Signer = HOLDER,
 ) -> bytes:
     return present_compact(
         held or hold(),
@@ -252,7 +251,8 @@ def kbt_parts(kbt: bytes) -> tuple[dict[object, object], Sign1, dict[object, obj
     presented = Sign1(
         protected_bytes=ip,
         protected=cbor2.loads(ip),
-        unprotected=dict(iu),
+        # inside a tag cbor2 decodes arrays as tuples
+        unprotected={k: list(v) if isinstance(v, tuple) else v for k, v in iu.items()},
         payload=ipl,
         signature=isg,
     )
@@ -263,8 +263,10 @@ def kbt_parts(kbt: bytes) -> tuple[dict[object, object], Sign1, dict[object, obj
 
 
 def digest(disclosure: bytes) -> bytes:
-    """The profile's Redacted Claim Hash: SHA-256 over the disclosure's CBOR bytes."""
-    return hashlib.sha256(disclosure).digest()
+    """The profile's Redacted Claim Hash: SHA-256 over the *bstr-encoded* disclosure, as the
+    SD-CWT draft's generated examples compute it (computed here independently of the code
+    under test)."""
+    return hashlib.sha256(cbor2.dumps(disclosure)).digest()
 
 
 def salted(value: object, group: object, *, seed: str = "salt") -> bytes:
@@ -323,7 +325,7 @@ def forge_credential(
     disclosures: Sequence[bytes] | None = None,
     *,
     protected: Mapping[object, object] | None = None,
-    signer: SoftwareSigner = ISSUER,
+    signer: Signer = ISSUER,
 ) -> Sign1:
     """An issuer SD-CWT over ``payload``, properly signed by ``signer`` (the trusted issuer
     key by default); ``disclosures`` go into ``sd_claims`` as given (``None``: omitted)."""
@@ -360,13 +362,14 @@ def kb_payload(
 def forge_kbt(
     credential: Sign1 | None,
     *,
-    payload: Mapping[object, object] | None = None,
+    payload: Mapping[object, object] | bytes | None = None,
     protected: Mapping[object, object] | None = None,
     unprotected: Mapping[object, object] | None = None,
-    signer: SoftwareSigner = HOLDER,
+    signer: Signer = HOLDER,
 ) -> bytes:
     """An SD-KBT carrying ``credential`` (as it is, with its ``sd_claims``) in ``kcwt``,
-    signed by ``signer``. ``protected`` replaces the default ``{typ: 294, kcwt: …}``."""
+    signed by ``signer``. ``protected`` replaces the default ``{typ: 294, kcwt: …}``;
+    ``payload`` is a claims map, or raw bytes to sign as they are."""
     header: dict[object, object]
     if protected is None:
         assert credential is not None
@@ -379,7 +382,9 @@ def forge_kbt(
     kbt = sign1(
         protected=header,
         unprotected=dict(unprotected or {}),
-        payload=encode_cbor(dict(payload if payload is not None else kb_payload())),
+        payload=payload
+        if isinstance(payload, bytes)
+        else encode_cbor(dict(payload if payload is not None else kb_payload())),
         signer=signer,
     )
     return kbt.encode()
@@ -442,6 +447,7 @@ def qr_verifier(
     profile_id: str,
     *,
     accept: Iterable[str] = (KESENNUMA, MINAMIMINOWA),
+    prefecture: str | None = None,
     nonce: str | None = None,
     audience: str | None = None,
     trust: StaticTrust = TRUST,
@@ -452,7 +458,9 @@ def qr_verifier(
     """A verifier of a built-in profile; one-way (no nonce) unless ``nonce`` is given, and
     skipping status unless a checker is given or ``unsafe_skip_status_check`` is off."""
     return RegistrationVerifier(
-        policy=policy_for(profile_id, accept=accept, nonce=nonce, audience=audience),
+        policy=policy_for(
+            profile_id, accept=accept, prefecture=prefecture, nonce=nonce, audience=audience
+        ),
         trust=trust,
         bodies=load_bodies(),
         status_checker=status_checker,
