@@ -6,7 +6,7 @@ Exception tree::
     ├── FormatError               the input is not well-formed (base64url, JSON, JWS, SD-JWT …)
     ├── VerificationError         well-formed, but a signature, binding, time or policy check failed
     ├── IssuanceError             the issuer was asked to build something it must not build
-    └── StorageError              a store could not complete a write or read (later milestones)
+    └── StorageError              a store or a verifier bundle could not be read or written
 
 Callers catch by family and branch on ``code``. Codes are wire-stable: they appear in CLI JSON,
 RFC 9457 problem documents and kiosk screens. :class:`ErrorCode` is append-only; never rename or
@@ -74,6 +74,8 @@ class ErrorCode(StrEnum):
     CBOR_TRAILING_BYTES = "cbor_trailing_bytes"
     MALFORMED_COSE = "malformed_cose"
     QR_NOT_FOUND = "qr_not_found"
+    MALFORMED_STATUS_LIST = "malformed_status_list"
+    MALFORMED_TRUST_LIST = "malformed_trust_list"
 
     # --- verification: well-formed, but not acceptable
     ALGORITHM_NOT_ALLOWED = "algorithm_not_allowed"
@@ -116,11 +118,33 @@ class ErrorCode(StrEnum):
     KB_REPLAYED = "kb_replayed"
     QR_READER_UNAVAILABLE = "qr_reader_unavailable"
     CREDENTIAL_MISMATCH = "credential_mismatch"
+    CREDENTIAL_REVOKED = "credential_revoked"
+    CREDENTIAL_SUSPENDED = "credential_suspended"
+    STATUS_VALUE_UNKNOWN = "status_value_unknown"
+    STATUS_STALE = "status_stale"
+    STATUS_LIST_EXPIRED = "status_list_expired"
+    STATUS_INDEX_OUT_OF_RANGE = "status_index_out_of_range"
+    STATUS_LIST_MISMATCH = "status_list_mismatch"
+    STATUS_LIST_ROLLBACK = "status_list_rollback"
+    TRUST_LIST_ROLLBACK = "trust_list_rollback"
+    TRUST_LIST_EXPIRED = "trust_list_expired"
+    TRUST_ANCHOR_UNKNOWN = "trust_anchor_unknown"
+    ISSUER_KEY_NOT_VALID = "issuer_key_not_valid"
+    ISSUER_KEY_WITHDRAWN = "issuer_key_withdrawn"
+    ISSUER_SUSPENDED = "issuer_suspended"
+    ISSUER_WITHDRAWN = "issuer_withdrawn"
+    CLOCK_BEHIND_TRUST_DATA = "clock_behind_trust_data"
 
     # --- issuance: the issuer refuses to build this
     REGISTRATION_CLAIMS_INVALID = "registration_claims_invalid"
     FORBIDDEN_CLAIM = "forbidden_claim"
     SD_REQUEST_INVALID = "sd_request_invalid"
+
+    # --- storage: a store or a synced bundle could not be read or written
+    BUNDLE_MISSING = "bundle_missing"
+    BUNDLE_CORRUPT = "bundle_corrupt"
+    BUNDLE_WRITE_FAILED = "bundle_write_failed"
+    SYNC_SOURCE_UNAVAILABLE = "sync_source_unavailable"
 
     @property
     def family(self) -> ErrorFamily:
@@ -159,6 +183,8 @@ _FORMAT_CODES = frozenset(
         ErrorCode.CBOR_TRAILING_BYTES,
         ErrorCode.MALFORMED_COSE,
         ErrorCode.QR_NOT_FOUND,
+        ErrorCode.MALFORMED_STATUS_LIST,
+        ErrorCode.MALFORMED_TRUST_LIST,
     }
 )
 _ISSUANCE_CODES = frozenset(
@@ -168,7 +194,14 @@ _ISSUANCE_CODES = frozenset(
         ErrorCode.SD_REQUEST_INVALID,
     }
 )
-_STORAGE_CODES: frozenset[ErrorCode] = frozenset()  # codes arrive with the stores
+_STORAGE_CODES = frozenset(
+    {
+        ErrorCode.BUNDLE_MISSING,
+        ErrorCode.BUNDLE_CORRUPT,
+        ErrorCode.BUNDLE_WRITE_FAILED,
+        ErrorCode.SYNC_SOURCE_UNAVAILABLE,
+    }
+)
 
 
 def _family_for(code: ErrorCode) -> ErrorFamily:

@@ -260,6 +260,72 @@ _MESSAGES: dict[ErrorCode, Message] = {
         ja="QRコード用の登録証が、この登録のものではありません。",
         en="The QR credential belongs to another registration.",
     ),
+    _C.MALFORMED_STATUS_LIST: _M(
+        ja="失効リストの形式が正しくありません。", en="The status list is malformed."
+    ),
+    _C.MALFORMED_TRUST_LIST: _M(
+        ja="信頼リストの形式が正しくありません。", en="The trust list is malformed."
+    ),
+    _C.CREDENTIAL_REVOKED: _M(
+        ja="この登録証は失効しています。", en="This registration card has been revoked."
+    ),
+    _C.CREDENTIAL_SUSPENDED: _M(
+        ja="この登録証は一時停止中です。", en="This registration card is suspended."
+    ),
+    _C.STATUS_VALUE_UNKNOWN: _M(
+        ja="登録証の状態が不明です。", en="The registration card has an unknown status."
+    ),
+    _C.STATUS_STALE: _M(
+        ja="失効情報が古くなっています。端末をネットワークにつないで更新してください。",
+        en="The revocation data is out of date. Connect this device and update it.",
+    ),
+    _C.STATUS_LIST_EXPIRED: _M(
+        ja="失効リストの有効期限が切れています。端末を更新してください。",
+        en="The status list has expired. Update this device.",
+    ),
+    _C.STATUS_INDEX_OUT_OF_RANGE: _M(
+        ja="失効リストにこの登録証の項目がありません。",
+        en="The status list has no entry for this card.",
+    ),
+    _C.STATUS_LIST_MISMATCH: _M(
+        ja="失効リストがこの登録証のものではありません。",
+        en="The status list does not belong to this card.",
+    ),
+    _C.STATUS_LIST_ROLLBACK: _M(
+        ja="保持しているものより古い失効リストは受け付けません。",
+        en="A status list older than the one held was refused.",
+    ),
+    _C.TRUST_LIST_ROLLBACK: _M(
+        ja="保持しているものより古い信頼リストは受け付けません。",
+        en="A trust list older than the one held was refused.",
+    ),
+    _C.TRUST_LIST_EXPIRED: _M(
+        ja="信頼リストの有効期限が切れています。端末を更新してください。",
+        en="The trust list has expired. Update this device.",
+    ),
+    _C.TRUST_ANCHOR_UNKNOWN: _M(
+        ja="信頼リストの署名者が登録されていません。",
+        en="The trust list is not signed by a pinned trust anchor.",
+    ),
+    _C.ISSUER_KEY_NOT_VALID: _M(
+        ja="発行元の鍵の有効期間外に署名されています。",
+        en="It was signed outside the issuer key's validity period.",
+    ),
+    _C.ISSUER_KEY_WITHDRAWN: _M(
+        ja="発行元の鍵は取り消されています。", en="The issuer's key has been withdrawn."
+    ),
+    _C.ISSUER_SUSPENDED: _M(
+        ja="発行元の自治体は現在、登録証の発行を停止されています。",
+        en="The issuing body is currently suspended.",
+    ),
+    _C.ISSUER_WITHDRAWN: _M(
+        ja="発行元の自治体はこの制度から外れています。",
+        en="The issuing body has left the scheme.",
+    ),
+    _C.CLOCK_BEHIND_TRUST_DATA: _M(
+        ja="端末の時計が遅れています。日時の設定を確認してください。",
+        en="This device's clock is behind. Check the date and time settings.",
+    ),
     _C.QR_READER_UNAVAILABLE: _M(
         ja="QRコードの読み取りソフトがありません。", en="No QR code reader is installed."
     ),
@@ -273,6 +339,22 @@ _MESSAGES: dict[ErrorCode, Message] = {
     _C.SD_REQUEST_INVALID: _M(
         ja="選択的開示の指定が正しくありません。",
         en="The selective-disclosure request is invalid.",
+    ),
+    _C.BUNDLE_MISSING: _M(
+        ja="検証用データ（バンドル）がありません。同期してください。",
+        en="No verifier bundle is installed. Run a sync.",
+    ),
+    _C.BUNDLE_CORRUPT: _M(
+        ja="検証用データ（バンドル）が壊れています。同期し直してください。",
+        en="The verifier bundle is damaged. Sync again.",
+    ),
+    _C.BUNDLE_WRITE_FAILED: _M(
+        ja="検証用データを保存できませんでした。前のデータをそのまま使います。",
+        en="The verifier bundle could not be saved; the previous one is kept.",
+    ),
+    _C.SYNC_SOURCE_UNAVAILABLE: _M(
+        ja="同期元に接続できないか、データを取得できませんでした。",
+        en="The sync source could not be reached or read.",
     ),
 }
 
