@@ -2,8 +2,9 @@
 
 A credential's ``iss`` must map to exactly one body, and the body named in the credential
 (``issuing_body``) must be that body: a municipality's key can never vouch for another body.
-:class:`StaticTrust` holds this mapping in memory; the signed national trust list (a later
-milestone) produces the same interface.
+:class:`StaticTrust` holds this mapping in memory (tests, demos, one municipality's own
+verifier); :class:`~furusato_vc.core.trustlist.TrustListTrust` derives it from the signed
+national trust list, with key windows and body states.
 """
 
 from __future__ import annotations
@@ -43,6 +44,17 @@ class RegistrationTrust(IssuerKeyResolver, CompactKeyResolver, Protocol):
 
         Raises:
             VerificationError: ``issuer_not_trusted``.
+        """
+        ...
+
+    def check_key_use(self, *, body_code: str, key: PublicJwk, signed_at: int) -> None:
+        """May a credential of ``body_code`` signed at ``signed_at`` (its ``iat``) rely on
+        ``key``, the key that verified it?
+
+        Raises:
+            VerificationError: ``issuer_not_trusted``, ``issuer_key_unknown``, and with a
+                trust list ``issuer_suspended``, ``issuer_withdrawn``,
+                ``issuer_key_withdrawn``, ``issuer_key_not_valid``.
         """
         ...
 
@@ -112,6 +124,13 @@ class StaticTrust:
             if entry.body_code == body_code:
                 return entry.issuer_id
         raise VerificationError(ErrorCode.ISSUER_NOT_TRUSTED, "body not in the trust set")
+
+    def check_key_use(self, *, body_code: str, key: PublicJwk, signed_at: int) -> None:
+        """A static trust set has no key windows: the key must only belong to the body."""
+        del signed_at
+        issuer = self.issuer_for_body(body_code)
+        if key not in self.issuers[issuer].keys:
+            raise VerificationError(ErrorCode.ISSUER_KEY_UNKNOWN, "key not listed for body")
 
     def body_for_issuer(self, issuer: str) -> str:
         entry = self.issuers.get(issuer)

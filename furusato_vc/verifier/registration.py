@@ -88,6 +88,8 @@ class RegistrationVerifier:
         unsafe_skip_status_check: bool = False,
         replay_cache: ReplayCache | None = None,
     ) -> None:
+        if status_checker is not None and unsafe_skip_status_check:
+            raise ValueError("choose a status checker or unsafe_skip_status_check, not both")
         self._policy = policy
         self._trust = trust
         self._bodies = bodies
@@ -106,8 +108,10 @@ class RegistrationVerifier:
                 max_age_seconds=window,
                 max_future_seconds=skew,
             ),
-            status_checker=status_checker,
-            unsafe_skip_status_check=unsafe_skip_status_check,
+            # Status is checked below for both formats, after the issuer key's window:
+            # the SD-JWT VC layer only parses the reference.
+            status_checker=None,
+            unsafe_skip_status_check=True,
             type_metadata=registration_type_metadata(),
             clock_skew_seconds=skew,
         )
@@ -153,8 +157,15 @@ class RegistrationVerifier:
         registration = parse_registration_claims(
             verified.claims, disclosed_paths=verified.disclosed_paths
         )
-        if self._trust.body_for_issuer(verified.issuer) != registration.issuing_body:
+        body_code = self._trust.body_for_issuer(verified.issuer)
+        if body_code != registration.issuing_body:
             raise VerificationError(ErrorCode.ISSUER_NOT_TRUSTED, "issuer may not issue for body")
+        if verified.issued_at is None:
+            raise VerificationError(ErrorCode.REQUIRED_CLAIM_MISSING, "iat is required")
+        self._trust.check_key_use(
+            body_code=body_code, key=verified.sd_jwt.issuer_key, signed_at=verified.issued_at
+        )
+        self._check_status(verified.status, issuer=verified.issuer, now=now)
         body = self._accept(registration, now)
         for path in self._policy.required_disclosures:
             if path not in verified.disclosed_paths:
@@ -175,7 +186,19 @@ class RegistrationVerifier:
         verified = verify_compact(
             decode_qr_text(text), policy=self._compact_policy, keys=self._trust, now=now
         )
-        self._check_compact_status(verified, now)
+        self._trust.check_key_use(
+            body_code=verified.body_code, key=verified.issuer_key, signed_at=verified.issued_at
+        )
+        uri = self._trust.status_list_uri(
+            body_code=verified.body_code, list_id=verified.status_list
+        )
+        if uri is None:
+            raise VerificationError(ErrorCode.STATUS_NOT_CHECKED, "status list not in trust data")
+        self._check_status(
+            StatusReference(uri=uri, idx=verified.status_index),
+            issuer=self._trust.issuer_for_body(verified.body_code),
+            now=now,
+        )
         registration = _registration_of(verified)
         body = self._accept(registration, now)
         for path in self._policy.required_disclosures:
@@ -192,21 +215,16 @@ class RegistrationVerifier:
             profile_id=self._policy.profile_id,
         )
 
-    def _check_compact_status(self, verified: VerifiedCompact, now: datetime) -> None:
-        if self._status_checker is None:
-            if self._unsafe_skip_status_check:
-                return
+    def _check_status(
+        self, reference: StatusReference | None, *, issuer: str, now: datetime
+    ) -> None:
+        """One status question for both formats (draft-ietf-oauth-status-list-20 §8.3),
+        asked after the credential itself has been validated."""
+        if self._unsafe_skip_status_check:
+            return
+        if self._status_checker is None or reference is None:
             raise VerificationError(ErrorCode.STATUS_NOT_CHECKED, "no status data for this list")
-        uri = self._trust.status_list_uri(
-            body_code=verified.body_code, list_id=verified.status_list
-        )
-        if uri is None:
-            raise VerificationError(ErrorCode.STATUS_NOT_CHECKED, "status list not in trust data")
-        self._status_checker.check(
-            StatusReference(uri=uri, idx=verified.status_index),
-            issuer=self._trust.issuer_for_body(verified.body_code),
-            now=to_numeric_date(now),
-        )
+        self._status_checker.check(reference, issuer=issuer, now=to_numeric_date(now))
 
 
 def _registration_of(verified: VerifiedCompact) -> DisclosedRegistration:

@@ -201,13 +201,15 @@ def test_rotating_qr_shown_twice_within_its_period_is_a_replay() -> None:
 
 
 def test_replay_is_rejected_at_the_edge_of_the_window_after_a_future_dated_qr() -> None:
-    # QR A is exactly 60 s old (still fresh); QR B is dated 60 s ahead (within the skew).
+    # At T, QR A is exactly 60 s old (still fresh); QR B is dated 60 s ahead (within the
+    # skew). (Both are dated after the cards' iat, NOW: a key binding never predates them.)
     verifier = qr_verifier("garbage-station")
-    shown_a = _qr(PREMIUM, "garbage-station", now=NOW - WINDOW)
-    shown_b = _qr(BASIC, "garbage-station", now=NOW + WINDOW)
-    assert isinstance(verifier.verify(shown_a, now=NOW), Verified)
-    assert isinstance(verifier.verify(shown_b, now=NOW), Verified)
-    assert _code(verifier.verify(shown_a, now=NOW)) is ErrorCode.KB_REPLAYED
+    then = NOW + WINDOW
+    shown_a = _qr(PREMIUM, "garbage-station", now=NOW)
+    shown_b = _qr(BASIC, "garbage-station", now=then + WINDOW)
+    assert isinstance(verifier.verify(shown_a, now=then), Verified)
+    assert isinstance(verifier.verify(shown_b, now=then), Verified)
+    assert _code(verifier.verify(shown_a, now=then)) is ErrorCode.KB_REPLAYED
 
 
 def test_qr_shown_to_another_verifier_is_rejected() -> None:

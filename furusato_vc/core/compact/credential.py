@@ -4,13 +4,15 @@ Issuer SD-CWT (COSE_Sign1, tag 18)::
 
     protected   {1 alg: -7 (ES256), 4 kid: h'4 bytes', 16 typ: 293}
     unprotected {17 sd_claims: [<<[salt, value, group]>> or <<[salt]>> (decoy), ...]}
-    payload     {1 iss: "042056", 4 exp, ?5 nbf, 8 cnf: {1: COSE_Key (compressed P-256)},
+    payload     {1 iss: "042056", 4 exp, 6 iat, 8 cnf: {1: COSE_Key (compressed P-256)},
                  -65537: {1 tier, 2 status list, 3 status index, 4 valid_from,
                           simple(59): [2 digests]}}
 
 Every credential carries exactly two digests — person (names, birthdate, stay) and membership —
 and a group the registration does not have is a decoy, so the digest count says nothing about
-the person.
+the person. ``iat`` is required (a verifier checks it against the issuer key's window in the
+trust list); a registration that starts later is told by ``valid_from``, so no ``nbf`` is
+written (-07 requires ``nbf <= iat``); one received is still checked.
 
 SD-KBT (COSE_Sign1, tag 18), signed with the ``cnf`` key::
 
@@ -124,8 +126,8 @@ class CompactContent:
     body_code: str
     tier: Tier
     valid_from: date
+    issued_at: int
     expires_at: int
-    not_before: int | None
     holder_key: PublicJwk
     status_list: int
     status_index: int
@@ -182,9 +184,8 @@ def issue_compact(
     payload: dict[object, object] = {
         CwtClaim.ISS.value: content.body_code,
         CwtClaim.EXP.value: content.expires_at,
+        CwtClaim.IAT.value: content.issued_at,
     }
-    if content.not_before is not None:
-        payload[CwtClaim.NBF.value] = content.not_before
     payload[CwtClaim.CNF.value] = {CNF_COSE_KEY: cose_key_from_public_jwk(content.holder_key)}
     payload[FURUSATO_CLAIM] = fv
     credential = sign1(
@@ -220,11 +221,12 @@ class _Credential:
     body_code: str
     tier: Tier
     valid_from: date
-    issued_at: int | None
+    issued_at: int
     expires_at: int
     not_before: int | None
     holder_key: ec.EllipticCurvePublicKey
     holder_cose_key: Mapping[object, object]
+    issuer_key: PublicJwk
     status_list: int
     status_index: int
     digests: frozenset[bytes]
@@ -270,9 +272,9 @@ def _read_credential(
         raise VerificationError(ErrorCode.REQUIRED_CLAIM_MISSING, "iss is required")
     validate_body_code(body)
     candidates = keys.compact_keys(body_code=body, kid=kid)
-    for key in candidates:  # every key with that kid is tried (HCERT §3.3.3)
+    for issuer_key in candidates:  # every key with that kid is tried (HCERT §3.3.3)
         try:
-            verify_sign1(message, key, allowed=algorithms)
+            verify_sign1(message, issuer_key, allowed=algorithms)
         except VerificationError as error:
             if error.code is ErrorCode.ALGORITHM_NOT_ALLOWED:
                 raise
@@ -303,9 +305,11 @@ def _read_credential(
     if len(digest_set) != len(digests):
         raise VerificationError(ErrorCode.DIGEST_DUPLICATE, "digest appears twice")
     expires_at = _int_claim(claims, CwtClaim.EXP, "exp", required=True)
+    issued_at = _int_claim(claims, CwtClaim.IAT, "iat", required=True)
     status_list = _int_claim(fv, FvKey.STATUS_LIST, "status list", required=True)
     status_index = _int_claim(fv, FvKey.STATUS_INDEX, "status index", required=True)
     assert expires_at is not None
+    assert issued_at is not None
     assert status_list is not None
     assert status_index is not None
     return _Credential(
@@ -313,11 +317,12 @@ def _read_credential(
         body_code=body,
         tier=_TIER_OF[tier_code],
         valid_from=_from_days(fv.get(FvKey.VALID_FROM), "valid_from"),
-        issued_at=_int_claim(claims, CwtClaim.IAT, "iat", required=False),
+        issued_at=issued_at,
         expires_at=expires_at,
         not_before=_int_claim(claims, CwtClaim.NBF, "nbf", required=False),
         holder_key=holder_key,
         holder_cose_key=holder_cose_key,
+        issuer_key=issuer_key,
         status_list=status_list,
         status_index=status_index,
         digests=digest_set,
@@ -448,19 +453,15 @@ def _read_disclosures(
 def _check_times(credential: _Credential, now: int, skew: int) -> None:
     issued_at, not_before = credential.issued_at, credential.not_before
     # -07 step 3: nbf <= iat < exp, nbf < exp (when present)
-    if (issued_at is not None and issued_at >= credential.expires_at) or (
-        not_before is not None
-        and (
-            not_before >= credential.expires_at
-            or (issued_at is not None and not_before > issued_at)
-        )
+    if issued_at >= credential.expires_at or (
+        not_before is not None and (not_before >= credential.expires_at or not_before > issued_at)
     ):
         raise FormatError(ErrorCode.MALFORMED_CLAIM, "inconsistent iat, nbf and exp")
     if now >= credential.expires_at + skew:
         raise VerificationError(ErrorCode.TOKEN_EXPIRED, "exp has passed")
     if not_before is not None and now < not_before - skew:
         raise VerificationError(ErrorCode.TOKEN_NOT_YET_VALID, "nbf is in the future")
-    if issued_at is not None and issued_at > now + skew:
+    if issued_at > now + skew:
         raise VerificationError(ErrorCode.TOKEN_ISSUED_IN_FUTURE, "iat is in the future")
 
 
@@ -571,11 +572,13 @@ class VerifiedCompact:
     body_code: str
     tier: Tier
     valid_from: date
+    issued_at: int
     expires_at: int
     not_before: int | None
     status_list: int
     status_index: int
     holder_cose_key: Mapping[object, object]
+    issuer_key: PublicJwk
     name: PersonName | None
     birthdate: date | None
     stay: StayPeriod | None
@@ -642,7 +645,7 @@ def verify_compact(
     if iat >= credential.expires_at:
         raise VerificationError(ErrorCode.TOKEN_EXPIRED, "key binding after the credential expired")
     if (credential.not_before is not None and iat < credential.not_before) or (
-        credential.issued_at is not None and iat < credential.issued_at
+        iat < credential.issued_at
     ):
         raise VerificationError(ErrorCode.TOKEN_NOT_YET_VALID, "key binding before the credential")
     if iat < now_s - policy.max_age_seconds:
@@ -661,11 +664,13 @@ def verify_compact(
         body_code=credential.body_code,
         tier=credential.tier,
         valid_from=credential.valid_from,
+        issued_at=credential.issued_at,
         expires_at=credential.expires_at,
         not_before=credential.not_before,
         status_list=credential.status_list,
         status_index=credential.status_index,
         holder_cose_key=credential.holder_cose_key,
+        issuer_key=credential.issuer_key,
         name=None if disclosed.person is None else disclosed.person.name,
         birthdate=None if disclosed.person is None else disclosed.person.birthdate,
         stay=None if disclosed.person is None else disclosed.person.stay,

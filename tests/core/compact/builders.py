@@ -86,6 +86,7 @@ __all__ = [
     "BASIC_BODY",
     "EXP",
     "HOLDER",
+    "ISSUED",
     "ISSUER",
     "NAME",
     "NOW",
@@ -123,6 +124,7 @@ __all__ = [
 NOW = FIXED_NOW
 NOW_S = to_numeric_date(NOW)
 EXP = NOW_S + 365 * 86_400
+ISSUED = NOW_S - 86_400  # issuers round iat down to the day, so it is before any KBT here
 AUDIENCE = "shop"
 STATUS_LIST_ID = 1
 P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
@@ -163,8 +165,8 @@ def content(**changes: object) -> CompactContent:
         body_code=KESENNUMA,
         tier=Tier.BASIC,
         valid_from=TODAY,
+        issued_at=ISSUED,
         expires_at=EXP,
-        not_before=None,
         holder_key=HOLDER.public_jwk,
         status_list=STATUS_LIST_ID,
         status_index=STATUS_INDEX,
@@ -297,6 +299,7 @@ def credential_payload(
     *,
     holder_key: PublicJwk | None = None,
     expires_at: int = EXP,
+    issued_at: int | None = ISSUED,
     not_before: int | None = None,
 ) -> dict[object, object]:
     """The claims map ``issue_compact`` writes, over the given Redacted Claim Hashes."""
@@ -311,6 +314,8 @@ def credential_payload(
         CwtClaim.ISS.value: KESENNUMA,
         CwtClaim.EXP.value: expires_at,
     }
+    if issued_at is not None:
+        payload[CwtClaim.IAT.value] = issued_at
     if not_before is not None:
         payload[CwtClaim.NBF.value] = not_before
     payload[CwtClaim.CNF.value] = {

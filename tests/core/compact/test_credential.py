@@ -47,7 +47,7 @@ from furusato_vc.core.compact.profile import (
     PersonKey,
 )
 from furusato_vc.core.cose import CoseAlgorithm, CoseHeader, cose_key_from_public_jwk
-from furusato_vc.core.errors import ErrorCode, FurusatoError
+from furusato_vc.core.errors import ErrorCode, FurusatoError, VerificationError
 from furusato_vc.core.qrtext import QR_PREFIX, decode_qr_text, encode_qr_text
 from furusato_vc.core.registration.claims import PersonName, StayPeriod, Tier
 from furusato_vc.core.trust import StaticTrust
@@ -55,6 +55,7 @@ from tests.core.compact.builders import (
     AUDIENCE,
     EXP,
     HOLDER,
+    ISSUED,
     ISSUER,
     NAME,
     NOW,
@@ -90,7 +91,7 @@ from tests.registration_fixtures import CHIYODA, KESENNUMA, STATUS_INDEX, TODAY,
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
-    from furusato_vc.core.compact.credential import CompactContent, IssuedCompact
+    from furusato_vc.core.compact.credential import CompactContent, HeldCompact, IssuedCompact
     from furusato_vc.core.jose.jwk import PublicJwk
 
 ALL_GROUPS = (Group.PERSON, Group.MEMBERSHIP)
@@ -201,18 +202,25 @@ def test_kid_is_four_bytes_of_the_rfc_7638_thumbprint() -> None:
     assert compact_kid(jwk) == hashlib.sha256(canonical).digest()[:4]
 
 
-def test_payload_has_iss_exp_cnf_and_the_furusato_claim() -> None:
+def test_payload_has_iss_exp_iat_cnf_and_the_furusato_claim() -> None:
     assert list(payload_of(issue().credential)) == [
         CwtClaim.ISS,
         CwtClaim.EXP,
+        CwtClaim.IAT,
         CwtClaim.CNF,
         FURUSATO_CLAIM,
     ]
+    assert payload_of(issue().credential)[CwtClaim.IAT] == ISSUED
 
 
-def test_payload_has_nbf_when_the_registration_starts_later() -> None:
-    payload = payload_of(issue(content(not_before=NOW_S + 86_400)).credential)
-    assert payload[CwtClaim.NBF] == NOW_S + 86_400
+def test_payload_has_no_nbf_when_the_registration_starts_later() -> None:
+    # -07 requires nbf <= iat; the start is told by valid_from (plaintext, checked by policy)
+    later = content(valid_from=TODAY + timedelta(days=30))
+    payload = payload_of(issue(later).credential)
+    assert CwtClaim.NBF not in payload
+    furusato = payload[FURUSATO_CLAIM]
+    assert isinstance(furusato, dict)
+    assert furusato[FvKey.VALID_FROM] == days(TODAY + timedelta(days=30))
 
 
 def test_payload_names_the_body_and_the_expiry() -> None:
@@ -953,20 +961,51 @@ def test_credential_at_exp_plus_skew_is_rejected() -> None:
     assert _rejection(kbt, now=_at(SHORT_EXP + 60)) is ErrorCode.TOKEN_EXPIRED
 
 
+def _with_times(*, not_before: int | None, issued_at: int | None) -> HeldCompact:
+    """A held credential with the given nbf and iat (we never issue nbf; others may)."""
+    payload = credential_payload(
+        [digest(_person())], expires_at=SHORT_EXP, issued_at=issued_at, not_before=not_before
+    )
+    return hold(forge_credential(payload, [_person()]).encode())
+
+
 def test_nbf_more_than_the_skew_in_the_future_is_rejected() -> None:
-    held = hold(_short_lived(not_before=NOW_S + 61))
+    held = _with_times(not_before=NOW_S + 61, issued_at=NOW_S + 61)
     assert _rejection(present(held)) is ErrorCode.TOKEN_NOT_YET_VALID
 
 
 def test_nbf_within_the_skew_is_accepted_for_a_kbt_not_older_than_nbf() -> None:
-    held = hold(_short_lived(not_before=NOW_S + 60))
+    held = _with_times(not_before=NOW_S + 60, issued_at=NOW_S + 60)
     assert verify(present(held, issued_at=NOW_S + 60)).not_before == NOW_S + 60
 
 
 def test_nbf_not_before_exp_is_rejected() -> None:
     # -07 verifier step 3: nbf < exp; inconsistent time claims are a malformed credential.
-    held = hold(_short_lived(not_before=SHORT_EXP))
+    held = _with_times(not_before=SHORT_EXP, issued_at=SHORT_EXP)
     assert _rejection(present(held), now=_at(SHORT_EXP)) is ErrorCode.MALFORMED_CLAIM
+
+
+def test_nbf_after_iat_is_rejected() -> None:
+    # -07 verifier step 3: nbf <= iat in the SD-CWT.
+    held = _with_times(not_before=NOW_S, issued_at=NOW_S - 1)
+    assert _rejection(present(held)) is ErrorCode.MALFORMED_CLAIM
+
+
+def test_iat_not_before_exp_is_rejected() -> None:
+    held = _with_times(not_before=None, issued_at=SHORT_EXP)
+    assert _rejection(present(held), now=_at(SHORT_EXP)) is ErrorCode.MALFORMED_CLAIM
+
+
+def test_credential_without_iat_is_rejected() -> None:
+    # the profile requires iat: trust lists check it against the issuer key's window
+    with pytest.raises(VerificationError) as info:
+        _with_times(not_before=None, issued_at=None)
+    assert info.value.code is ErrorCode.REQUIRED_CLAIM_MISSING
+
+
+def test_credential_iat_in_the_future_is_rejected() -> None:
+    held = _with_times(not_before=None, issued_at=NOW_S + 61)
+    assert _rejection(present(held, issued_at=NOW_S + 61)) is ErrorCode.TOKEN_ISSUED_IN_FUTURE
 
 
 def test_kbt_issued_at_the_credential_expiry_is_rejected() -> None:
@@ -977,7 +1016,7 @@ def test_kbt_issued_at_the_credential_expiry_is_rejected() -> None:
 
 def test_kbt_issued_before_the_credential_nbf_is_rejected() -> None:
     # -07 verifier step 6: iat in the SD-KBT >= nbf in the SD-CWT.
-    held = hold(_short_lived(not_before=NOW_S + 30))
+    held = _with_times(not_before=NOW_S + 30, issued_at=NOW_S + 30)
     assert _rejection(present(held, issued_at=NOW_S)) is ErrorCode.TOKEN_NOT_YET_VALID
 
 
@@ -1140,7 +1179,7 @@ def _contents(draw: st.DrawFn) -> CompactContent:
         tier=draw(st.sampled_from(Tier)),
         valid_from=draw(st.dates(min_value=date(2026, 1, 1), max_value=date(2040, 12, 31))),
         expires_at=draw(st.integers(min_value=NOW_S + 61, max_value=NOW_S + 5 * 365 * 86_400)),
-        not_before=draw(st.one_of(st.none(), st.integers(NOW_S - 86_400 * 400, NOW_S))),
+        issued_at=draw(st.integers(NOW_S - 86_400 * 400, NOW_S)),
         status_list=draw(st.integers(min_value=0, max_value=2**16)),
         status_index=draw(st.integers(min_value=0, max_value=2**32 - 1)),
         name=draw(st.one_of(st.none(), _NAMES)),
@@ -1176,7 +1215,8 @@ def test_random_registrations_round_trip(
         what.tier,
         what.valid_from,
     )
-    assert (verified.expires_at, verified.not_before) == (what.expires_at, what.not_before)
+    assert (verified.expires_at, verified.issued_at) == (what.expires_at, what.issued_at)
+    assert verified.not_before is None
     assert (verified.status_list, verified.status_index) == (what.status_list, what.status_index)
 
 
