@@ -59,8 +59,8 @@ class BitmapStatus:
         for index in revoked:
             self._bits[index // 8] |= 1 << (index % 8)
 
-    def check(self, reference: StatusReference, *, issuer: str, now: int) -> None:
-        del issuer, now
+    def check(self, reference: StatusReference, *, issuer: str, now: int, max_age: int) -> None:
+        del issuer, now, max_age
         if self._bits[reference.idx // 8] >> (reference.idx % 8) & 1:
             raise VerificationError(ErrorCode.STATUS_NOT_CHECKED, "revoked")
 

@@ -47,6 +47,16 @@ class RegistrationTrust(IssuerKeyResolver, CompactKeyResolver, Protocol):
         """
         ...
 
+    def check_current(self, *, now: int) -> None:
+        """Is this trust data usable at ``now``? Asked before every verification.
+
+        Raises:
+            VerificationError: with a trust list, ``trust_list_expired`` or
+                ``clock_behind_trust_data`` (the device clock is earlier than signed data
+                it already holds: security catalogue K-5).
+        """
+        ...
+
     def check_key_use(self, *, body_code: str, key: PublicJwk, signed_at: int) -> None:
         """May a credential of ``body_code`` signed at ``signed_at`` (its ``iat``) rely on
         ``key``, the key that verified it?
@@ -124,6 +134,10 @@ class StaticTrust:
             if entry.body_code == body_code:
                 return entry.issuer_id
         raise VerificationError(ErrorCode.ISSUER_NOT_TRUSTED, "body not in the trust set")
+
+    def check_current(self, *, now: int) -> None:
+        """A static trust set does not expire."""
+        del now
 
     def check_key_use(self, *, body_code: str, key: PublicJwk, signed_at: int) -> None:
         """A static trust set has no key windows: the key must only belong to the body."""

@@ -24,6 +24,7 @@ from furusato_vc.core.registration.claims import (
 from furusato_vc.core.registration.metadata import vct_integrity
 from furusato_vc.core.sdjwt.issuance import DecoyPolicy
 from furusato_vc.core.sdjwtvc.credential import SdJwtVcContent, issue_sd_jwt_vc
+from furusato_vc.core.statuslist.allocation import StatusSlot
 from furusato_vc.core.statuslist.reference import StatusReference
 
 if TYPE_CHECKING:
@@ -126,7 +127,8 @@ def issue_registration_credential(
     *,
     body: IssuingBody,
     holder_key: PublicJwk,
-    status_index: int,
+    status_index: int | None = None,
+    status_slot: StatusSlot | None = None,
     now: datetime,
     random: RandomSource,
     bodies: BodyRegistry,
@@ -144,13 +146,14 @@ def issue_registration_credential(
             credential would expire), ``forbidden_claim``,
             ``sd_request_invalid``.
     """
+    slot = _slot(body, status_index, status_slot)
     today = _checked_today(registration, body=body, now=now, bodies=bodies)
     window = _window(registration, now=now, today=today, policy=policy)
     return _issue_sd_jwt_vc(
         registration,
         body=body,
         holder_key=holder_key,
-        status_index=status_index,
+        slot=slot,
         window=window,
         today=today,
         random=random,
@@ -163,7 +166,8 @@ def issue_registration_credentials(
     *,
     body: IssuingBody,
     holder_key: PublicJwk,
-    status_index: int,
+    status_index: int | None = None,
+    status_slot: StatusSlot | None = None,
     now: datetime,
     random: RandomSource,
     bodies: BodyRegistry,
@@ -174,13 +178,14 @@ def issue_registration_credentials(
     Raises:
         FormatError, IssuanceError: as :func:`issue_registration_credential`.
     """
+    slot = _slot(body, status_index, status_slot)
     today = _checked_today(registration, body=body, now=now, bodies=bodies)
     window = _window(registration, now=now, today=today, policy=policy)
     sd_jwt_vc = _issue_sd_jwt_vc(
         registration,
         body=body,
         holder_key=holder_key,
-        status_index=status_index,
+        slot=slot,
         window=window,
         today=today,
         random=random,
@@ -194,8 +199,8 @@ def issue_registration_credentials(
             issued_at=window.issued_at,
             expires_at=window.expires_at,
             holder_key=holder_key,
-            status_list=body.status_list_id,
-            status_index=status_index,
+            status_list=slot.list_id,
+            status_index=slot.idx,
             name=registration.name,
             birthdate=registration.birthdate,
             stay=registration.stay,
@@ -205,6 +210,19 @@ def issue_registration_credentials(
         random=random,
     )
     return IssuedCredentials(sd_jwt_vc=sd_jwt_vc, compact=compact)
+
+
+def _slot(
+    body: IssuingBody, status_index: int | None, status_slot: StatusSlot | None
+) -> StatusSlot:
+    """The card's status entry: an allocated ``status_slot`` (any list of the body), or an
+    index in the body's default list."""
+    if (status_index is None) == (status_slot is None):
+        raise TypeError("pass exactly one of status_index and status_slot")
+    if status_slot is not None:
+        return status_slot
+    assert status_index is not None
+    return StatusSlot(list_id=body.status_list_id, uri=body.status_list_uri, idx=status_index)
 
 
 def _checked_today(
@@ -222,7 +240,7 @@ def _issue_sd_jwt_vc(
     *,
     body: IssuingBody,
     holder_key: PublicJwk,
-    status_index: int,
+    slot: StatusSlot,
     window: _Window,
     today: date,
     random: RandomSource,
@@ -237,7 +255,7 @@ def _issue_sd_jwt_vc(
         not_before=window.not_before,
         expires_at=window.expires_at,
         holder_key=holder_key,
-        status=StatusReference(uri=body.status_list_uri, idx=status_index),
+        status=StatusReference(uri=slot.uri, idx=slot.idx),
         claims=registration_claim_input(registration, today=today),
     )
     return issue_sd_jwt_vc(content, signer=body.signer, random=random, decoys=policy.decoys)

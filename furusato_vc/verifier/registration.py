@@ -30,6 +30,7 @@ from furusato_vc.core.statuslist.reference import StatusReference
 from furusato_vc.verifier.replay import ReplayCache
 
 if TYPE_CHECKING:
+    from furusato_vc.core.bundle import TrustBundle
     from furusato_vc.core.policy import VerificationPolicy
     from furusato_vc.core.registration.bodies import Body, BodyRegistry
     from furusato_vc.core.statuslist.reference import StatusChecker
@@ -70,6 +71,7 @@ class RegistrationVerifier:
         "_bodies",
         "_compact_policy",
         "_keep_seconds",
+        "_max_status_age",
         "_policy",
         "_replays",
         "_sd_policy",
@@ -100,6 +102,7 @@ class RegistrationVerifier:
         skew = int(policy.clock_skew.total_seconds())
         # A token is remembered until its iat can no longer pass the window.
         self._keep_seconds = window + 1
+        self._max_status_age = int(policy.max_status_staleness.total_seconds())
         self._sd_policy = SdJwtVcPolicy(
             accepted_vcts=frozenset({BASIC_VCT, PREMIUM_VCT}),
             key_binding=KeyBindingPolicy(
@@ -123,9 +126,30 @@ class RegistrationVerifier:
             clock_skew_seconds=skew,
         )
 
+    @classmethod
+    def from_bundle(
+        cls,
+        bundle: TrustBundle,
+        *,
+        policy: VerificationPolicy,
+        bodies: BodyRegistry,
+        replay_cache: ReplayCache | None = None,
+    ) -> RegistrationVerifier:
+        """A verifier over a synced trust bundle: its trust list for keys, body states and
+        key windows, its status lists for revocation (fail closed beyond the policy's
+        maximum staleness)."""
+        return cls(
+            policy=policy,
+            trust=bundle.trust,
+            bodies=bodies,
+            status_checker=bundle,
+            replay_cache=replay_cache,
+        )
+
     def verify(self, presentation: str, *, now: datetime) -> Verified | Rejected:
         """A QR text or an SD-JWT VC presentation. Never raises for bad input."""
         try:
+            self._trust.check_current(now=to_numeric_date(now))
             if presentation.startswith(QR_PREFIX):
                 return self._verify_qr(presentation, now)
             return self._verify_sd_jwt_vc(presentation, now)
@@ -224,7 +248,9 @@ class RegistrationVerifier:
             return
         if self._status_checker is None or reference is None:
             raise VerificationError(ErrorCode.STATUS_NOT_CHECKED, "no status data for this list")
-        self._status_checker.check(reference, issuer=issuer, now=to_numeric_date(now))
+        self._status_checker.check(
+            reference, issuer=issuer, now=to_numeric_date(now), max_age=self._max_status_age
+        )
 
 
 def _registration_of(verified: VerifiedCompact) -> DisclosedRegistration:

@@ -452,9 +452,11 @@ class _RecordingChecker:
     def __init__(self, refusal: VerificationError | None = None) -> None:
         self.refusal = refusal
         self.calls: list[tuple[StatusReference, str, int]] = []
+        self.max_ages: list[int] = []
 
-    def check(self, reference: StatusReference, *, issuer: str, now: int) -> None:
+    def check(self, reference: StatusReference, *, issuer: str, now: int, max_age: int) -> None:
         self.calls.append((reference, issuer, now))
+        self.max_ages.append(max_age)
         if self.refusal is not None:
             raise self.refusal
 

@@ -156,6 +156,7 @@ class SdJwtVcPolicy:
     algorithms: AlgorithmPolicy = DEFAULT_ALGORITHMS
     limits: SdJwtLimits = SdJwtLimits()
     clock_skew_seconds: int = 60
+    max_status_age_seconds: int = 48 * 3600  # how old status data may be (from its iat)
     sd_jwt_policy: SdJwtPolicy = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -262,7 +263,12 @@ def verify_sd_jwt_vc(
     issuer = require_string(claims, "iss")
     if status is not None:
         if policy.status_checker is not None:
-            policy.status_checker.check(status, issuer=issuer, now=to_numeric_date(now))
+            policy.status_checker.check(
+                status,
+                issuer=issuer,
+                now=to_numeric_date(now),
+                max_age=policy.max_status_age_seconds,
+            )
         elif not policy.unsafe_skip_status_check:
             raise VerificationError(ErrorCode.STATUS_NOT_CHECKED, "no status data for this list")
 

@@ -54,7 +54,9 @@ class StatusChecker(Protocol):
     """Checks a credential's status against status data the caller holds (no I/O here).
 
     Raises ``VerificationError`` when the credential is revoked or suspended, or when the
-    status data is missing or stale, so that verification fails closed.
+    status data is missing, expired or older than ``max_age`` seconds (the verifier's
+    maximum staleness, counted from the Status List Token's ``iat``), so that verification
+    fails closed.
     """
 
-    def check(self, reference: StatusReference, *, issuer: str, now: int) -> None: ...
+    def check(self, reference: StatusReference, *, issuer: str, now: int, max_age: int) -> None: ...

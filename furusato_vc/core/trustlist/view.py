@@ -15,7 +15,11 @@ if TYPE_CHECKING:
     from furusato_vc.core.jose.jwk import PublicJwk
     from furusato_vc.core.trustlist.model import TrustedKey, TrustList, TrustListEntry
 
-__all__ = ["TrustListTrust"]
+__all__ = ["DEFAULT_CLOCK_TOLERANCE", "TrustListTrust"]
+
+# How far a device clock may lag the newest signed time it holds (issuers' clocks and
+# rounding differ a little; a clock set back by days does not pass).
+DEFAULT_CLOCK_TOLERANCE = 15 * 60
 
 
 class TrustListTrust:
@@ -26,10 +30,31 @@ class TrustListTrust:
     are suspended or withdrawn have no usable keys at all.
     """
 
-    __slots__ = ("_by_code", "_by_issuer", "_compact", "_keys", "_lists", "_uris", "trust_list")
+    __slots__ = (
+        "_by_code",
+        "_by_issuer",
+        "_compact",
+        "_keys",
+        "_lists",
+        "_uris",
+        "clock_tolerance",
+        "trust_list",
+        "trusted_time",
+    )
 
-    def __init__(self, trust_list: TrustList) -> None:
+    def __init__(
+        self,
+        trust_list: TrustList,
+        *,
+        trusted_time: int | None = None,
+        clock_tolerance: int = DEFAULT_CLOCK_TOLERANCE,
+    ) -> None:
+        """``trusted_time`` is the latest signed time the holder of this trust data has seen
+        (the newest ``iat`` of the trust list and status lists it synced); a device clock
+        earlier than that, beyond ``clock_tolerance`` seconds, has been set back."""
         self.trust_list = trust_list
+        self.trusted_time = trust_list.issued_at if trusted_time is None else trusted_time
+        self.clock_tolerance = clock_tolerance
         self._by_code: Mapping[str, TrustListEntry] = MappingProxyType(
             {entry.body_code: entry for entry in trust_list.entries}
         )
@@ -78,6 +103,18 @@ class TrustListTrust:
         return candidates
 
     # --- RegistrationTrust
+
+    def check_current(self, *, now: int) -> None:
+        """K-2 and K-5: the list must not have expired, and the clock must not be behind
+        what was already signed.
+
+        Raises:
+            VerificationError: ``clock_behind_trust_data``, ``trust_list_expired``.
+        """
+        if now < self.trusted_time - self.clock_tolerance:
+            raise VerificationError(ErrorCode.CLOCK_BEHIND_TRUST_DATA, "device clock set back")
+        if now >= self.trust_list.expires_at:
+            raise VerificationError(ErrorCode.TRUST_LIST_EXPIRED, "trust list has expired")
 
     def check_key_use(self, *, body_code: str, key: PublicJwk, signed_at: int) -> None:
         """K-4: the key that verified must cover the signing time and not be withdrawn.

@@ -161,9 +161,11 @@ class _RecordingChecker:
 
     error: VerificationError | None = None
     calls: list[tuple[StatusReference, str, int]] = field(default_factory=list)
+    max_ages: list[int] = field(default_factory=list)
 
-    def check(self, reference: StatusReference, *, issuer: str, now: int) -> None:
+    def check(self, reference: StatusReference, *, issuer: str, now: int, max_age: int) -> None:
         self.calls.append((reference, issuer, now))
+        self.max_ages.append(max_age)
         if self.error is not None:
             raise self.error
 
