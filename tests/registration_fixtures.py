@@ -271,6 +271,8 @@ def policy_for(
         .audience(audience or profile.default_audience)
         .require_disclosures(profile.requested)
     )
+    if profile.max_status_staleness is not None:
+        builder = builder.max_status_staleness(profile.max_status_staleness)
     if nonce is not None:
         builder = builder.nonce(nonce)
     builder = (

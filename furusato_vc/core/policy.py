@@ -26,6 +26,7 @@ from furusato_vc.core.registration.bodies import prefecture_code_of, validate_bo
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from furusato_vc.core.profiles import Profile
     from furusato_vc.core.registration.claims import Tier
     from furusato_vc.core.sdjwt.processing import ClaimPath
 
@@ -86,6 +87,23 @@ class VerificationPolicyBuilder:
         if option in self._set:
             raise ValueError(f"{option} may only be set once")
         return replace(self, _set=self._set | {option}, **changes)  # type: ignore[arg-type]
+
+    @classmethod
+    def from_profile(cls, profile: Profile) -> VerificationPolicyBuilder:
+        """A builder with what ``profile`` fixes: its id, its default audience, the
+        disclosures it requires, its tier and its status staleness. The caller still says
+        which bodies it accepts (and may add a nonce)."""
+        builder = (
+            cls()
+            .profile(profile.id)
+            .audience(profile.default_audience)
+            .require_disclosures(profile.requested)
+        )
+        if profile.required_tier is not None:
+            builder = builder.require_tier(profile.required_tier)
+        if profile.max_status_staleness is not None:
+            builder = builder.max_status_staleness(profile.max_status_staleness)
+        return builder
 
     def profile(self, profile_id: str) -> VerificationPolicyBuilder:
         if not profile_id:

@@ -8,6 +8,7 @@ profile documents later (verifier milestone); these are the built-in ones.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
@@ -30,6 +31,10 @@ class Profile:
     required_tier: Tier | None = None
     benefit_ja: str | None = None
     benefit_en: str | None = None
+    # How old status data may be here; None: the policy default (48 h). A garbage station is
+    # checked by neighbours on a device that may sync only weekly, and wrongly letting a
+    # revoked card put out rubbish costs little, so it allows a week.
+    max_status_staleness: timedelta | None = None
 
     @property
     def required(self) -> tuple[ClaimPath, ...]:
@@ -56,6 +61,7 @@ _PROFILES = (
         name_ja="ごみ集積所",
         name_en="Garbage station",
         requested=(),
+        max_status_staleness=timedelta(days=7),
     ),
     Profile(
         id="shop",

@@ -22,6 +22,7 @@ from furusato_vc.core.policy import (
     BodyScope,
     VerificationPolicyBuilder,
 )
+from furusato_vc.core.profiles import builtin_profile
 from furusato_vc.core.registration.claims import Tier
 from tests.registration_fixtures import CHIYODA, KESENNUMA, MINAMIMINOWA, MIYAGI, SENDAI
 
@@ -293,3 +294,15 @@ def test_accept_any_body_builds_an_any_scope() -> None:
         VerificationPolicyBuilder().profile("shop").audience(AUDIENCE).accept_any_body().build()
     )
     assert policy.body_scope == BodyScope(any_body=True)
+
+
+def test_from_profile_takes_what_the_profile_fixes() -> None:
+    garbage = VerificationPolicyBuilder.from_profile(builtin_profile("garbage-station"))
+    policy = garbage.accept_any_body().build()
+    assert (policy.profile_id, policy.audience) == ("garbage-station", "garbage-station")
+    assert policy.max_status_staleness == timedelta(days=7)
+    nursery = VerificationPolicyBuilder.from_profile(builtin_profile("nursery"))
+    strict = nursery.accept_any_body().build()
+    assert strict.required_tier is Tier.PREMIUM
+    assert strict.max_status_staleness == timedelta(hours=48)
+    assert len(strict.required_disclosures) == 6
