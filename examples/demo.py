@@ -1,22 +1,30 @@
-"""End-to-end demo: issue a basic and a premium registration card (both formats), show them to
-three verifier profiles as an SD-JWT VC presentation (online, challenge nonce) and as a QR code
-(offline, one-way), verify everything, and write the artifacts to ``--out``.
+"""End-to-end demo: a national trust anchor lists two municipalities and their keys; they
+issue a basic and a premium registration card (both formats) into random status-list slots
+and revoke a third card; an offline verifier syncs the signed trust list and status lists into
+a bundle; the cards are shown to three verifier profiles as an SD-JWT VC presentation (online,
+challenge nonce) and as a QR code (offline, one-way) and verified against that bundle.
 
-Run it with ``make demo`` (artifacts in ``demo-out/``). Everything happens in one process;
-later milestones move the issuer behind HTTP and the QR through a camera.
+Run it with ``make demo``. Artifacts in ``demo-out/``: ``anchor/`` (the trust-anchor
+operator's workspace), ``publication/`` (what the national platform serves), ``bundle/`` (the
+verifier's synced bundle, with the pinned anchor key), ``sd-jwt/`` and ``qr/``. Everything
+happens in one process; later milestones move the issuer behind HTTP.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from furusato_vc.anchor import TrustWorkspace
 from furusato_vc.core.encoding import b64url_decode, b64url_encode, parse_json_object
 from furusato_vc.core.jose import SoftwareSigner, generate_es256_private_key
+from furusato_vc.core.jose.jwt import to_numeric_date
 from furusato_vc.core.policy import VerificationPolicyBuilder
 from furusato_vc.core.profiles import Profile, builtin_profile
 from furusato_vc.core.registration.bodies import BodyRegistry, load_bodies
@@ -30,12 +38,23 @@ from furusato_vc.core.registration.claims import (
     StayPeriod,
     Tier,
 )
-from furusato_vc.core.trust import StaticTrust, TrustedIssuer
+from furusato_vc.core.statuslist import StatusType
+from furusato_vc.core.trustlist import StatusListLocation, TrustedKey
+from furusato_vc.core.trustlist.edit import add_entry, entry_for_body
 from furusato_vc.issuer import IssuingBody, issue_registration_credentials
+from furusato_vc.issuer.status import InMemoryStatusLists
+from furusato_vc.publication import DirectorySource, status_list_path
 from furusato_vc.qr.render import qr_version, render_png
 from furusato_vc.runtime import SystemClock, SystemRandom
 from furusato_vc.verifier import RegistrationVerifier, Rejected, Verified
+from furusato_vc.verifier.bundle_store import BundleDirectory
 from furusato_vc.wallet import HeldCredential, accept_credential, present_credential, present_qr
+
+if TYPE_CHECKING:
+    from furusato_vc.core.bundle import TrustBundle
+
+OPERATOR = "https://trust.furusato-vc.example"
+ANCHOR_KID = "jp-trust-anchor-demo"
 
 ISSUER_BASE = "https://issuer.furusato-vc.example/bodies/"
 KESENNUMA = "042056"  # 宮城県気仙沼市 — basic card (fan-club member)
@@ -100,27 +119,12 @@ def _registrations(today: date, random: SystemRandom) -> dict[str, RegistrationC
 
 
 def _verifier(
-    profile: Profile, body: str, trust: StaticTrust, bodies: BodyRegistry, nonce: str | None
+    profile: Profile, body: str, bundle: TrustBundle, bodies: BodyRegistry, nonce: str | None
 ) -> RegistrationVerifier:
-    builder = (
-        VerificationPolicyBuilder()
-        .profile(profile.id)
-        .audience(profile.default_audience)
-        .accept_bodies([body])
-        .require_disclosures(profile.requested)
-    )
+    builder = VerificationPolicyBuilder.from_profile(profile).accept_bodies([body])
     if nonce is not None:  # online: challenge mode; the QR kiosk is one-way (replay cache)
         builder = builder.nonce(nonce)
-    if profile.required_tier is not None:
-        builder = builder.require_tier(profile.required_tier)
-    return RegistrationVerifier(
-        policy=builder.build(),
-        trust=trust,
-        bodies=bodies,
-        status_checker=None,
-        # Status lists arrive with the trust-and-status milestone (M3).
-        unsafe_skip_status_check=True,
-    )
+    return RegistrationVerifier.from_bundle(bundle, policy=builder.build(), bodies=bodies)
 
 
 def _report(result: Verified | Rejected, label: str) -> int:
@@ -150,23 +154,68 @@ def _write_json(path: Path, value: object) -> None:
     path.write_text(json.dumps(value, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 
+class Nation:
+    """The demo's national trust anchor and its two municipalities (keys, status lists)."""
+
+    def __init__(self, out: Path, *, now: datetime, random: SystemRandom) -> None:
+        self.out = out
+        self.random = random
+        self.issuers = {code: _body(code, random) for code in (KESENNUMA, MINAMIMINOWA)}
+        self.lists = {
+            code: InMemoryStatusLists(uri_template=ISSUER_BASE + code + "/status/{list_id}")
+            for code in self.issuers
+        }
+        self.workspace = TrustWorkspace.create(out / "anchor", operator=OPERATOR, kid=ANCHOR_KID)
+        trust_list = self.workspace.load()
+        # keys cover credentials signed from the start of yesterday (iat is rounded down)
+        keys_from = to_numeric_date(now) - to_numeric_date(now) % 86_400 - 86_400
+        for code, body in self.issuers.items():
+            trust_list = add_entry(
+                trust_list,
+                entry_for_body(
+                    load_bodies().get(code),
+                    issuer=body.issuer_id,
+                    issuer_url=body.issuer_id,
+                    keys=(TrustedKey(jwk=body.signer.public_jwk, not_before=keys_from),),
+                    status_lists=(
+                        StatusListLocation(list_id=body.status_list_id, uri=body.status_list_uri),
+                    ),
+                ),
+            )
+        self.workspace.save(trust_list)
+        self.bundle_dir = BundleDirectory(out / "bundle")
+        self.bundle_dir.pin_anchors(self.workspace.anchors())
+
+    def publish_and_sync(self, now: datetime) -> TrustBundle:
+        """Each body signs its status list; the anchor signs the trust list and aggregates the
+        lists; the verifier syncs the publication into its bundle and loads it from disk."""
+        publication = self.out / "publication"
+        for code, lists in self.lists.items():
+            published = lists.publish(
+                1, signer=self.issuers[code].signer, issuer=self.issuers[code].issuer_id, now=now
+            )
+            for form, data in (("cwt", published.cwt), ("jwt", published.jwt.encode())):
+                path = publication / status_list_path(code, 1, form)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(data)
+        self.workspace.sign(out=publication, now=now, next_update_in=86_400, valid_for=30 * 86_400)
+        self.workspace.aggregate(status_dir=publication, out=publication, now=now)
+        result = self.bundle_dir.sync(DirectorySource(publication), now=now)
+        return self.bundle_dir.load() if result.bundle.problems == () else result.bundle
+
+
 def run(out: Path) -> int:
     clock, random = SystemClock(), SystemRandom()
     now = clock.now()
     bodies = load_bodies()
-    issuers = {code: _body(code, random) for code in (KESENNUMA, MINAMIMINOWA)}
-    trust = StaticTrust.of(
-        TrustedIssuer(
-            body_code=b.code,
-            issuer_id=b.issuer_id,
-            keys=(b.signer.public_jwk,),
-            status_lists={b.status_list_id: b.status_list_uri},
-        )
-        for b in issuers.values()
-    )
-    holder = SoftwareSigner(generate_es256_private_key())
+    for folder in ("anchor", "publication", "bundle"):
+        shutil.rmtree(out / folder, ignore_errors=True)  # a fresh anchor key every run
     for folder in ("sd-jwt", "qr"):
         (out / folder).mkdir(parents=True, exist_ok=True)
+    nation = Nation(out, now=now, random=random)
+    bundle = nation.publish_and_sync(now)
+    issuers = nation.issuers
+    holder = SoftwareSigner(generate_es256_private_key())
     _write_json(
         out / "issuer-jwks.json",
         {"keys": [b.signer.public_jwk.to_json() for b in issuers.values()]},
@@ -174,24 +223,35 @@ def run(out: Path) -> int:
 
     print("ふるさと住民登録 デモ / furusato registration demo")
     print("=" * 64)
+    print(
+        f"信頼リスト trust list: 第{bundle.trust_list.sequence}版 / sequence "
+        f"{bundle.trust_list.sequence}, {len(bundle.trust_list.entries)} bodies, "
+        f"anchor {ANCHOR_KID} pinned in {out / 'bundle' / 'anchors.json'}"
+    )
     held: dict[str, HeldCredential] = {}
-    for label, registration in _registrations(now.astimezone(JST).date(), random).items():
+    registrations = _registrations(now.astimezone(JST).date(), random)
+    registrations["revoked"] = registrations["basic"]
+    slots = {}
+    for label, registration in registrations.items():
+        slot = nation.lists[registration.issuing_body].allocate(random=random)
+        slots[label] = slot
         issued = issue_registration_credentials(
             registration,
             body=issuers[registration.issuing_body],
             holder_key=holder.public_jwk,
-            status_index=int.from_bytes(random.token_bytes(3), "big"),
+            status_slot=slot,
             now=now,
             random=random,
             bodies=bodies,
         )
         sd_jwt = issued.sd_jwt_vc.serialize()
-        (out / "sd-jwt" / f"{label}.sd-jwt").write_text(sd_jwt + "\n", encoding="ascii")
-        (out / "qr" / f"{label}.cbor").write_bytes(issued.compact.encode())
+        if label != "revoked":
+            (out / "sd-jwt" / f"{label}.sd-jwt").write_text(sd_jwt + "\n", encoding="ascii")
+            (out / "qr" / f"{label}.cbor").write_bytes(issued.compact.encode())
         held[label] = accept_credential(
             sd_jwt,
             holder_key=holder.public_jwk,
-            trust=trust,
+            trust=bundle.trust,
             now=now,
             compact=issued.compact.encode(),
         )
@@ -199,8 +259,14 @@ def run(out: Path) -> int:
         print(
             f"発行 issued: {registration.tier.label_ja}/{registration.tier.label_en} — "
             f"{info.display_name_ja} ({info.display_name_en}); SD-JWT VC {len(sd_jwt)} chars, "
-            f"QR credential {len(issued.compact.encode())} bytes"
+            f"QR credential {len(issued.compact.encode())} bytes, status index {slot.idx}"
         )
+
+    # The 気仙沼市 office revokes the third card (e.g. it was reissued after a phone change);
+    # the next sync brings the new status list to the verifier.
+    nation.lists[KESENNUMA].set_status(slots["revoked"], StatusType.INVALID)
+    bundle = nation.publish_and_sync(clock.now())
+    print(f"失効 revoked: status index {slots['revoked'].idx}; bundle synced to {out / 'bundle'}")
 
     failures = 0
     for showing in SHOWINGS:
@@ -208,12 +274,23 @@ def run(out: Path) -> int:
             showing,
             card=held[showing.credential],
             holder=holder,
-            trust=trust,
+            bundle=bundle,
             bodies=bodies,
             out=out,
             clock=clock,
             random=random,
         )
+    print("-" * 64)
+    print("[失効した登録証 / a revoked card]")
+    shop = _verifier(builtin_profile("shop"), KESENNUMA, bundle, bodies, nonce=None)
+    revoked_qr = present_qr(
+        held["revoked"],
+        disclose=builtin_profile("shop").requested,
+        holder=holder,
+        audience="shop",
+        now=clock.now(),
+    )
+    failures += _expect_rejected(shop.verify(revoked_qr, now=clock.now()), "失効 revoked")
     print("-" * 64)
     print(f"artifacts written to {out}/")
     return 1 if failures else 0
@@ -224,7 +301,7 @@ def _show(
     *,
     card: HeldCredential,
     holder: SoftwareSigner,
-    trust: StaticTrust,
+    bundle: TrustBundle,
     bodies: BodyRegistry,
     out: Path,
     clock: SystemClock,
@@ -237,7 +314,7 @@ def _show(
 
     # Online: SD-JWT VC presentation bound to the verifier's challenge nonce.
     nonce = b64url_encode(random.token_bytes(16))
-    online = _verifier(profile, showing.body, trust, bodies, nonce)
+    online = _verifier(profile, showing.body, bundle, bodies, nonce)
     presentation = present_credential(
         card,
         disclose=profile.requested,
@@ -260,7 +337,7 @@ def _show(
     failures += _expect_rejected(tampered, "改ざん検出 tamper detected")
 
     # Offline: the QR code a garbage station or shop scans (one-way, replay cache).
-    kiosk = _verifier(profile, showing.body, trust, bodies, nonce=None)
+    kiosk = _verifier(profile, showing.body, bundle, bodies, nonce=None)
     shown_at = clock.now()
     text = present_qr(
         card,

@@ -143,11 +143,24 @@ def fetch_trust_list(source: SyncSource) -> tuple[bytes, str]:
 
 
 def fetch_status_tokens(
-    source: SyncSource, trust: bytes, *, anchors: Sequence[PublicJwk], now: int
+    source: SyncSource,
+    trust: bytes,
+    *,
+    anchors: Sequence[PublicJwk],
+    now: int,
+    use_aggregate: bool = True,
 ) -> dict[str, bytes | str]:
-    aggregate = source.read(AGGREGATE_FILE, max_bytes=MAX_AGGREGATE_BYTES)
-    if aggregate is not None:
-        return decode_status_aggregate(aggregate)
+    """The Status List Tokens a source offers, by URI: its aggregate file when there is one
+    (and ``use_aggregate``), else one file per list named in the (verified) trust list.
+
+    Raises:
+        StorageError: ``sync_source_unavailable``.
+        FormatError, VerificationError: the trust list or the aggregate is malformed.
+    """
+    if use_aggregate:
+        aggregate = source.read(AGGREGATE_FILE, max_bytes=MAX_AGGREGATE_BYTES)
+        if aggregate is not None:
+            return decode_status_aggregate(aggregate)
     # No aggregate: one file per list, named by body code and list id.
     trust_list = verify_trust_list(trust, anchors=anchors, now=now)
     tokens: dict[str, bytes | str] = {}

@@ -27,7 +27,9 @@ from furusato_vc.core.sdjwt import (
     VerifiedSdJwt,
     verify_sd_jwt,
 )
+from furusato_vc.core.statuslist import StatusType
 from furusato_vc.qr.read import read_qr
+from furusato_vc.verifier.bundle_store import BundleDirectory
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -232,3 +234,40 @@ def test_qr_context_holds_aud_and_iat(out_dir: Path, profile: str) -> None:
     assert set(context) == {"aud", "iat"}
     assert context["aud"] == profile
     assert isinstance(context["iat"], int)
+
+
+# --------------------------------------------------------------------------- the bundle (M3)
+
+
+@pytest.mark.parametrize(
+    "relative",
+    [
+        "bundle/anchors.json",
+        "bundle/CURRENT",
+        "publication/trust-list.jwt",
+        "publication/trust-list.cwt",
+        "publication/status-lists.cbor",
+        "publication/status/042056/1.cwt",
+        "publication/status/203858/1.jwt",
+        "anchor/anchors.json",
+    ],
+)
+def test_demo_writes_the_trust_artifacts(out_dir: Path, relative: str) -> None:
+    assert (out_dir / relative).is_file()
+
+
+def test_demo_bundle_loads_against_its_pinned_anchor(out_dir: Path) -> None:
+    bundle = BundleDirectory(out_dir / "bundle").load()
+    assert bundle.trust_list.sequence == 2  # signed once at set-up, once after the revocation
+    assert [entry.body_code for entry in bundle.trust_list.entries] == ["042056", "203858"]
+    assert bundle.problems == ()
+    kesennuma = bundle.status_list(ISSUER_BASE + "042056/status/1")
+    assert kesennuma is not None
+    assert kesennuma.status_list.histogram().get(StatusType.INVALID) == 1  # the revoked card
+    anchors = json.loads((out_dir / "bundle" / "anchors.json").read_text(encoding="utf-8"))
+    assert [key["kid"] for key in anchors["keys"]] == ["jp-trust-anchor-demo"]
+    assert "d" not in anchors["keys"][0]  # only the public anchor key is pinned
+
+
+def test_demo_private_anchor_key_is_not_world_readable(out_dir: Path) -> None:
+    assert (out_dir / "anchor" / "anchor-private.jwk").stat().st_mode & 0o077 == 0

@@ -153,7 +153,9 @@ class TrustWorkspace:
         trust = (out / TRUST_LIST_CWT).read_bytes()
         anchors = self.anchors()
         now_s = to_numeric_date(now)
-        tokens = fetch_status_tokens(DirectorySource(status_dir), trust, anchors=anchors, now=now_s)
+        tokens = fetch_status_tokens(
+            DirectorySource(status_dir), trust, anchors=anchors, now=now_s, use_aggregate=False
+        )
         bundle = verify_bundle(trust, tokens, anchors=anchors, now=now_s)
         _write_atomically(out / AGGREGATE_FILE, encode_status_aggregate(bundle.tokens))
         return AggregateReport(
