@@ -60,6 +60,7 @@ bench: setup
 	$(BIN)/python benchmarks/bench_qr.py
 	$(BIN)/python benchmarks/bench_base45.py
 	$(BIN)/python benchmarks/bench_qr_scan.py --frames 60
+	$(BIN)/python benchmarks/bench_bundle.py
 
 clean:
 	rm -rf $(VENV) demo-out .mypy_cache .ruff_cache .pytest_cache .hypothesis

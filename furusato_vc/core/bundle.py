@@ -29,13 +29,13 @@ from furusato_vc.core.errors import ErrorCode, FormatError, FurusatoError, Verif
 from furusato_vc.core.statuslist.encoding import DEFAULT_STATUS_LIST_LIMITS, StatusType
 from furusato_vc.core.statuslist.token import verify_status_list_cwt, verify_status_list_jwt
 from furusato_vc.core.trustlist.token import check_not_rolled_back, verify_trust_list
-from furusato_vc.core.trustlist.view import DEFAULT_CLOCK_TOLERANCE, TrustListTrust
+from furusato_vc.core.trustlist.view import TrustListTrust
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
 
     from furusato_vc.core.jose.jwk import PublicJwk
-    from furusato_vc.core.statuslist.encoding import StatusListLimits
+    from furusato_vc.core.statuslist.encoding import StatusList, StatusListLimits
     from furusato_vc.core.statuslist.reference import StatusReference
     from furusato_vc.core.statuslist.token import VerifiedStatusList
     from furusato_vc.core.trustlist.model import TrustList
@@ -98,6 +98,15 @@ class _HeldList:
     verified: VerifiedStatusList
     body_code: str
     token: bytes | str
+    # copied out of ``verified`` for the lookup path
+    issued_at: int = field(init=False)
+    expires_at: int | None = field(init=False)
+    status_list: StatusList = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "issued_at", self.verified.issued_at)
+        object.__setattr__(self, "expires_at", self.verified.expires_at)
+        object.__setattr__(self, "status_list", self.verified.status_list)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -109,21 +118,8 @@ class TrustBundle:
     verified_at: int  # the time the signatures were checked (the sync)
     outcomes: Mapping[str, ListOutcome]
     problems: tuple[BundleProblem, ...]
-    clock_tolerance: int = DEFAULT_CLOCK_TOLERANCE
     _lists: Mapping[str, _HeldList] = field(default_factory=dict, repr=False)
-    _view: TrustListTrust = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        newest = max(
-            (held.verified.issued_at for held in self._lists.values()),
-            default=self.trust_list.issued_at,
-        )
-        view = TrustListTrust(
-            self.trust_list,
-            trusted_time=max(newest, self.trust_list.issued_at),
-            clock_tolerance=self.clock_tolerance,
-        )
-        object.__setattr__(self, "_view", view)
+    _view: TrustListTrust = field(repr=False)
 
     # --- what a device stores
 
@@ -164,11 +160,12 @@ class TrustBundle:
             raise VerificationError(ErrorCode.STATUS_NOT_CHECKED, "no status list for this URI")
         if self._view.body_for_issuer(issuer) != held.body_code:
             raise VerificationError(ErrorCode.STATUS_LIST_MISMATCH, "list of another body")
-        verified = held.verified
-        verified.check_not_expired(now)
-        if now - verified.issued_at > max_age:
+        expires_at = held.expires_at
+        if expires_at is not None and now >= expires_at:  # §8.3 step 4.c
+            raise VerificationError(ErrorCode.STATUS_LIST_EXPIRED, "status list token expired")
+        if now - held.issued_at > max_age:
             raise VerificationError(ErrorCode.STATUS_STALE, "status list older than allowed")
-        value = verified.status_list.get(reference.idx)
+        value = held.status_list.get(reference.idx)
         if value == StatusType.VALID:
             return
         if value == StatusType.INVALID:
@@ -250,6 +247,8 @@ def verify_bundle(
             outcomes[uri] = ListOutcome.KEPT
         else:
             outcomes[uri] = ListOutcome.MISSING
+    # K-5: the newest signed time this bundle holds; a clock behind it has been set back
+    newest = max((item.verified.issued_at for item in lists.values()), default=0)
     return TrustBundle(
         trust_list=trust_list,
         trust_list_token=trust_list_token,
@@ -257,6 +256,7 @@ def verify_bundle(
         outcomes=MappingProxyType(outcomes),
         problems=tuple(problems),
         _lists=MappingProxyType(lists),
+        _view=view.with_trusted_time(max(newest, trust_list.issued_at)),
     )
 
 

@@ -41,13 +41,17 @@ __all__ = [
 class StatusListConfig:
     """How a body's lists are shaped and published.
 
-    2 bits per entry so that SUSPENDED exists; 2**20 entries per list (256 KiB in memory,
-    a few KiB compressed at 1 % revoked); a list takes new cards until half of it is used.
-    Tokens are re-signed at least every ``ttl`` and expire after ``lifetime``; verifiers
-    refuse data older than their own maximum staleness (48 h by default).
+    2 bits per entry so that SUSPENDED exists; 2**16 entries per list (16 KiB in a
+    verifier's memory; a few hundred bytes compressed at 1 % revoked); a list takes new cards
+    until half of it is used, so each list hides a card among ~32,768. Small lists keep a
+    national verifier small: 1,788 bodies with one mostly empty 2**20-entry list each would
+    already need 460 MB, while 2**16-entry lists hold 100 million cards in ~60 MB (see
+    docs/trust-and-status.md). Tokens are re-signed at least every ``ttl`` and expire after
+    ``lifetime``; verifiers refuse data older than their own maximum staleness (48 h by
+    default).
     """
 
-    size: int = 1 << 20
+    size: int = 1 << 16
     bits: int = 2
     max_fill: float = 0.5
     ttl: timedelta = timedelta(hours=12)

@@ -62,14 +62,14 @@ class TrustListTrust:
             {entry.issuer: entry for entry in trust_list.entries}
         )
         compact: dict[tuple[str, bytes], tuple[PublicJwk, ...]] = {}
-        keys: dict[tuple[str, str], TrustedKey] = {}
+        keys: dict[tuple[str, PublicJwk], TrustedKey] = {}
         lists: dict[tuple[str, int], str] = {}
         uris: dict[str, str] = {}
         for entry in trust_list.entries:
             for key in entry.keys:
                 slot = (entry.body_code, compact_kid(key.jwk))
                 compact[slot] = (*compact.get(slot, ()), key.jwk)
-                keys[(entry.body_code, key.jwk.thumbprint())] = key
+                keys[(entry.body_code, key.jwk)] = key  # PublicJwk hashes its material + kid
             for location in entry.status_lists:
                 lists[(entry.body_code, location.list_id)] = location.uri
                 uris[location.uri] = entry.body_code
@@ -125,7 +125,7 @@ class TrustListTrust:
                 ``issuer_key_not_valid``.
         """
         self._active(self._by_code.get(body_code))
-        trusted = self._keys.get((body_code, key.thumbprint()))
+        trusted = self._keys.get((body_code, key))
         if trusted is None:
             raise VerificationError(ErrorCode.ISSUER_KEY_UNKNOWN, "key not listed for body")
         trusted.check_use(signed_at)
@@ -170,10 +170,18 @@ class TrustListTrust:
             VerificationError: ``issuer_key_unknown``, ``issuer_key_withdrawn``,
                 ``issuer_key_not_valid``.
         """
-        trusted = self._keys.get((body_code, key.thumbprint()))
+        trusted = self._keys.get((body_code, key))
         if trusted is None:
             raise VerificationError(ErrorCode.ISSUER_KEY_UNKNOWN, "key not listed for body")
         trusted.check_use(signed_at)
+
+    def with_trusted_time(self, trusted_time: int) -> TrustListTrust:
+        """The same lookups (shared, immutable) with another ``trusted_time``."""
+        copy = TrustListTrust.__new__(TrustListTrust)
+        for name in self.__slots__:
+            object.__setattr__(copy, name, getattr(self, name))
+        copy.trusted_time = trusted_time
+        return copy
 
     def entry(self, body_code: str) -> TrustListEntry | None:
         return self._by_code.get(body_code)
