@@ -27,6 +27,7 @@ import time
 import zlib
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cbor2
 from cryptography.hazmat.primitives import hashes
@@ -43,6 +44,9 @@ from furusato_vc.core.statuslist import StatusReference
 from furusato_vc.core.trustlist import verify_trust_list
 from furusato_vc.publication import AGGREGATE_FILE, TRUST_LIST_CWT, DirectorySource
 from furusato_vc.verifier.bundle_store import BundleDirectory, read_anchors
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 TARGET_SIZE_MB = 20
 TARGET_SECONDS = 3.0
@@ -131,32 +135,37 @@ def _lookups(bundle_dir: Path, now: int) -> tuple[float, float, float]:
                 rng.randrange(verified.status_list.size),
             )
         )
-    rounds = 50
     raw = [(bytearray(status_list.data), idx) for status_list, _i, _u, idx in samples]
+    references = [
+        (StatusReference(uri=uri, idx=idx), issuer)
+        for status_list, issuer, uri, idx in samples
+        if status_list.get(idx) == 0  # the VALID path; a rejection adds raising an exception
+    ]
+    max_age = int(timedelta(hours=48).total_seconds())
 
-    start = time.perf_counter()
-    for _ in range(rounds):
+    def bare() -> None:
         for data, idx in raw:
             (data[idx >> 2] >> ((idx & 3) * 2)) & 3
-    bare = (time.perf_counter() - start) / (rounds * len(raw))
 
-    start = time.perf_counter()
-    for _ in range(rounds):
+    def get() -> None:
         for status_list, _issuer, _uri, idx in samples:
             status_list.get(idx)
-    get = (time.perf_counter() - start) / (rounds * len(samples))
 
-    references = [(StatusReference(uri=uri, idx=idx), issuer) for _s, issuer, uri, idx in samples]
-    max_age = int(timedelta(hours=48).total_seconds())
-    start = time.perf_counter()
-    for _ in range(rounds):
+    def check() -> None:
         for reference, issuer in references:
-            try:
-                bundle.check(reference, issuer=issuer, now=now, max_age=max_age)
-            except Exception:
-                continue
-    check = (time.perf_counter() - start) / (rounds * len(references))
-    return bare * 1e9, get * 1e9, check * 1e9
+            bundle.check(reference, issuer=issuer, now=now, max_age=max_age)
+
+    def best_ns(loop: Callable[[], None], count: int) -> float:
+        # best of several batches: shared machines have bursts of stolen CPU time
+        best = float("inf")
+        for _ in range(15):
+            start = time.perf_counter()
+            for _ in range(10):
+                loop()
+            best = min(best, (time.perf_counter() - start) / (10 * count))
+        return best * 1e9
+
+    return best_ns(bare, len(raw)), best_ns(get, len(samples)), best_ns(check, len(references))
 
 
 def main(argv: list[str] | None = None) -> int:
