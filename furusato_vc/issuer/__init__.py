@@ -12,11 +12,15 @@ from furusato_vc.issuer.credentials import (
     issue_registration_credential,
     issue_registration_credentials,
 )
+from furusato_vc.issuer.status import InMemoryStatusLists, PublishedStatusList, StatusListConfig
 
 __all__ = [
+    "InMemoryStatusLists",
     "IssuancePolicy",
     "IssuedCredentials",
     "IssuingBody",
+    "PublishedStatusList",
+    "StatusListConfig",
     "issue_registration_credential",
     "issue_registration_credentials",
 ]
