@@ -18,6 +18,7 @@ from furusato_vc.core.errors import (
     FormatError,
     FurusatoError,
     IssuanceError,
+    RequestError,
     StorageError,
     VerificationError,
 )
@@ -31,6 +32,7 @@ FAMILY_CLASSES: dict[ErrorFamily, type[FurusatoError]] = {
     ErrorFamily.VERIFICATION: VerificationError,
     ErrorFamily.ISSUANCE: IssuanceError,
     ErrorFamily.STORAGE: StorageError,
+    ErrorFamily.REQUEST: RequestError,
 }
 
 # Hiragana, katakana (incl. the prolonged sound mark) and CJK unified ideographs.
@@ -135,6 +137,37 @@ SNAPSHOT: tuple[tuple[str, str], ...] = (
     ("bundle_corrupt", "storage"),
     ("bundle_write_failed", "storage"),
     ("sync_source_unavailable", "storage"),
+    ("malformed_request", "format"),
+    ("grant_type_unsupported", "verification"),
+    ("pre_authorized_code_invalid", "verification"),
+    ("tx_code_missing", "verification"),
+    ("tx_code_invalid", "verification"),
+    ("tx_code_attempts_exceeded", "verification"),
+    ("access_token_invalid", "verification"),
+    ("proof_missing", "verification"),
+    ("proof_invalid", "verification"),
+    ("proof_nonce_invalid", "verification"),
+    ("proof_key_reused", "verification"),
+    ("credential_configuration_unknown", "verification"),
+    ("credential_request_invalid", "verification"),
+    ("batch_size_exceeded", "verification"),
+    ("registration_limit_reached", "issuance"),
+    ("registration_exists", "issuance"),
+    ("registration_not_active", "issuance"),
+    ("status_change_not_allowed", "issuance"),
+    ("body_not_issuing", "issuance"),
+    ("database_unavailable", "storage"),
+    ("signing_key_unavailable", "storage"),
+    ("status_list_exhausted", "storage"),
+    ("staff_unauthenticated", "request"),
+    ("staff_forbidden", "request"),
+    ("resource_not_found", "request"),
+    ("method_not_allowed", "request"),
+    ("idempotency_key_missing", "request"),
+    ("idempotency_key_reused", "request"),
+    ("idempotency_in_progress", "request"),
+    ("rate_limited", "request"),
+    ("request_too_large", "request"),
 )
 
 

@@ -6,7 +6,9 @@ Exception tree::
     ├── FormatError               the input is not well-formed (base64url, JSON, JWS, SD-JWT …)
     ├── VerificationError         well-formed, but a signature, binding, time or policy check failed
     ├── IssuanceError             the issuer was asked to build something it must not build
-    └── StorageError              a store or a verifier bundle could not be read or written
+    ├── StorageError              a store or a verifier bundle could not be read or written
+    └── RequestError              a service request is not allowed as made (who may ask, how
+                                  often, idempotency); raised only by the service layers
 
 Callers catch by family and branch on ``code``. Codes are wire-stable: they appear in CLI JSON,
 RFC 9457 problem documents and kiosk screens. :class:`ErrorCode` is append-only; never rename or
@@ -28,6 +30,7 @@ __all__ = [
     "FormatError",
     "FurusatoError",
     "IssuanceError",
+    "RequestError",
     "StorageError",
     "VerificationError",
 ]
@@ -38,6 +41,7 @@ class ErrorFamily(StrEnum):
     VERIFICATION = "verification"
     ISSUANCE = "issuance"
     STORAGE = "storage"
+    REQUEST = "request"
 
 
 class ErrorCode(StrEnum):
@@ -76,6 +80,7 @@ class ErrorCode(StrEnum):
     QR_NOT_FOUND = "qr_not_found"
     MALFORMED_STATUS_LIST = "malformed_status_list"
     MALFORMED_TRUST_LIST = "malformed_trust_list"
+    MALFORMED_REQUEST = "malformed_request"
 
     # --- verification: well-formed, but not acceptable
     ALGORITHM_NOT_ALLOWED = "algorithm_not_allowed"
@@ -134,17 +139,50 @@ class ErrorCode(StrEnum):
     ISSUER_SUSPENDED = "issuer_suspended"
     ISSUER_WITHDRAWN = "issuer_withdrawn"
     CLOCK_BEHIND_TRUST_DATA = "clock_behind_trust_data"
+    # OpenID4VCI 1.0 (token endpoint §6.3, credential endpoint §8.3.1.2)
+    GRANT_TYPE_UNSUPPORTED = "grant_type_unsupported"
+    PRE_AUTHORIZED_CODE_INVALID = "pre_authorized_code_invalid"
+    TX_CODE_MISSING = "tx_code_missing"
+    TX_CODE_INVALID = "tx_code_invalid"
+    TX_CODE_ATTEMPTS_EXCEEDED = "tx_code_attempts_exceeded"
+    ACCESS_TOKEN_INVALID = "access_token_invalid"
+    PROOF_MISSING = "proof_missing"
+    PROOF_INVALID = "proof_invalid"
+    PROOF_NONCE_INVALID = "proof_nonce_invalid"
+    PROOF_KEY_REUSED = "proof_key_reused"
+    CREDENTIAL_CONFIGURATION_UNKNOWN = "credential_configuration_unknown"
+    CREDENTIAL_REQUEST_INVALID = "credential_request_invalid"
+    BATCH_SIZE_EXCEEDED = "batch_size_exceeded"
 
     # --- issuance: the issuer refuses to build this
     REGISTRATION_CLAIMS_INVALID = "registration_claims_invalid"
     FORBIDDEN_CLAIM = "forbidden_claim"
     SD_REQUEST_INVALID = "sd_request_invalid"
+    REGISTRATION_LIMIT_REACHED = "registration_limit_reached"
+    REGISTRATION_EXISTS = "registration_exists"
+    REGISTRATION_NOT_ACTIVE = "registration_not_active"
+    STATUS_CHANGE_NOT_ALLOWED = "status_change_not_allowed"
+    BODY_NOT_ISSUING = "body_not_issuing"
 
     # --- storage: a store or a synced bundle could not be read or written
     BUNDLE_MISSING = "bundle_missing"
     BUNDLE_CORRUPT = "bundle_corrupt"
     BUNDLE_WRITE_FAILED = "bundle_write_failed"
     SYNC_SOURCE_UNAVAILABLE = "sync_source_unavailable"
+    DATABASE_UNAVAILABLE = "database_unavailable"
+    SIGNING_KEY_UNAVAILABLE = "signing_key_unavailable"
+    STATUS_LIST_EXHAUSTED = "status_list_exhausted"
+
+    # --- request: the service refuses the request as made (raised by service layers only)
+    STAFF_UNAUTHENTICATED = "staff_unauthenticated"
+    STAFF_FORBIDDEN = "staff_forbidden"
+    RESOURCE_NOT_FOUND = "resource_not_found"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    IDEMPOTENCY_KEY_MISSING = "idempotency_key_missing"
+    IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
+    IDEMPOTENCY_IN_PROGRESS = "idempotency_in_progress"
+    RATE_LIMITED = "rate_limited"
+    REQUEST_TOO_LARGE = "request_too_large"
 
     @property
     def family(self) -> ErrorFamily:
@@ -185,6 +223,7 @@ _FORMAT_CODES = frozenset(
         ErrorCode.QR_NOT_FOUND,
         ErrorCode.MALFORMED_STATUS_LIST,
         ErrorCode.MALFORMED_TRUST_LIST,
+        ErrorCode.MALFORMED_REQUEST,
     }
 )
 _ISSUANCE_CODES = frozenset(
@@ -192,6 +231,11 @@ _ISSUANCE_CODES = frozenset(
         ErrorCode.REGISTRATION_CLAIMS_INVALID,
         ErrorCode.FORBIDDEN_CLAIM,
         ErrorCode.SD_REQUEST_INVALID,
+        ErrorCode.REGISTRATION_LIMIT_REACHED,
+        ErrorCode.REGISTRATION_EXISTS,
+        ErrorCode.REGISTRATION_NOT_ACTIVE,
+        ErrorCode.STATUS_CHANGE_NOT_ALLOWED,
+        ErrorCode.BODY_NOT_ISSUING,
     }
 )
 _STORAGE_CODES = frozenset(
@@ -200,6 +244,22 @@ _STORAGE_CODES = frozenset(
         ErrorCode.BUNDLE_CORRUPT,
         ErrorCode.BUNDLE_WRITE_FAILED,
         ErrorCode.SYNC_SOURCE_UNAVAILABLE,
+        ErrorCode.DATABASE_UNAVAILABLE,
+        ErrorCode.SIGNING_KEY_UNAVAILABLE,
+        ErrorCode.STATUS_LIST_EXHAUSTED,
+    }
+)
+_REQUEST_CODES = frozenset(
+    {
+        ErrorCode.STAFF_UNAUTHENTICATED,
+        ErrorCode.STAFF_FORBIDDEN,
+        ErrorCode.RESOURCE_NOT_FOUND,
+        ErrorCode.METHOD_NOT_ALLOWED,
+        ErrorCode.IDEMPOTENCY_KEY_MISSING,
+        ErrorCode.IDEMPOTENCY_KEY_REUSED,
+        ErrorCode.IDEMPOTENCY_IN_PROGRESS,
+        ErrorCode.RATE_LIMITED,
+        ErrorCode.REQUEST_TOO_LARGE,
     }
 )
 
@@ -211,6 +271,8 @@ def _family_for(code: ErrorCode) -> ErrorFamily:
         return ErrorFamily.ISSUANCE
     if code in _STORAGE_CODES:
         return ErrorFamily.STORAGE
+    if code in _REQUEST_CODES:
+        return ErrorFamily.REQUEST
     return ErrorFamily.VERIFICATION
 
 
@@ -248,3 +310,7 @@ class IssuanceError(FurusatoError):
 
 class StorageError(FurusatoError):
     family = ErrorFamily.STORAGE
+
+
+class RequestError(FurusatoError):
+    family = ErrorFamily.REQUEST

@@ -329,6 +329,50 @@ _MESSAGES: dict[ErrorCode, Message] = {
     _C.QR_READER_UNAVAILABLE: _M(
         ja="QRコードの読み取りソフトがありません。", en="No QR code reader is installed."
     ),
+    _C.MALFORMED_REQUEST: _M(
+        ja="リクエストの形式が正しくありません。", en="The request is not well-formed."
+    ),
+    _C.GRANT_TYPE_UNSUPPORTED: _M(
+        ja="この発行手続きには対応していません。", en="This grant type is not supported."
+    ),
+    _C.PRE_AUTHORIZED_CODE_INVALID: _M(
+        ja="発行コードが無効です（期限切れ・使用済み・不明）。最初からやり直してください。",
+        en="The issuance code is invalid, expired or already used. Start again.",
+    ),
+    _C.TX_CODE_MISSING: _M(ja="確認コードを入力してください。", en="Enter the transaction code."),
+    _C.TX_CODE_INVALID: _M(ja="確認コードが違います。", en="The transaction code is wrong."),
+    _C.TX_CODE_ATTEMPTS_EXCEEDED: _M(
+        ja="確認コードの入力に何度も失敗したため、この発行コードは無効になりました。",
+        en="Too many wrong transaction codes: this issuance code is no longer valid.",
+    ),
+    _C.ACCESS_TOKEN_INVALID: _M(
+        ja="アクセストークンが無効か期限切れです。",
+        en="The access token is invalid or has expired.",
+    ),
+    _C.PROOF_MISSING: _M(ja="鍵の所持証明（proof）がありません。", en="The key proof is missing."),
+    _C.PROOF_INVALID: _M(
+        ja="鍵の所持証明（proof）が正しくありません。", en="The key proof is invalid."
+    ),
+    _C.PROOF_NONCE_INVALID: _M(
+        ja="鍵の所持証明のnonceが無効か期限切れです。新しいnonceを取得してください。",
+        en="The key proof's nonce is invalid or expired. Get a new nonce.",
+    ),
+    _C.PROOF_KEY_REUSED: _M(
+        ja="同じ鍵が複数の証明に使われています。登録証ごとに別の鍵が必要です。",
+        en="The same key is used in several proofs; each credential needs its own key.",
+    ),
+    _C.CREDENTIAL_CONFIGURATION_UNKNOWN: _M(
+        ja="要求された登録証の種類はこの発行者にありません。",
+        en="This issuer does not offer the requested credential configuration.",
+    ),
+    _C.CREDENTIAL_REQUEST_INVALID: _M(
+        ja="登録証の発行リクエストが正しくありません。",
+        en="The credential request is invalid.",
+    ),
+    _C.BATCH_SIZE_EXCEEDED: _M(
+        ja="一度に発行できる枚数を超えています。",
+        en="More credentials were requested than one batch allows.",
+    ),
     _C.REGISTRATION_CLAIMS_INVALID: _M(
         ja="登録内容が正しくありません。", en="The registration data is not valid."
     ),
@@ -339,6 +383,26 @@ _MESSAGES: dict[ErrorCode, Message] = {
     _C.SD_REQUEST_INVALID: _M(
         ja="選択的開示の指定が正しくありません。",
         en="The selective-disclosure request is invalid.",
+    ),
+    _C.REGISTRATION_LIMIT_REACHED: _M(
+        ja="登録できる団体数の上限に達しています。",
+        en="The maximum number of registrations has been reached.",
+    ),
+    _C.REGISTRATION_EXISTS: _M(
+        ja="この団体にはすでに登録されています。",
+        en="You are already registered with this body.",
+    ),
+    _C.REGISTRATION_NOT_ACTIVE: _M(
+        ja="この登録は現在有効ではありません（停止・取消・期限切れ）。",
+        en="This registration is not active (suspended, revoked or expired).",
+    ),
+    _C.STATUS_CHANGE_NOT_ALLOWED: _M(
+        ja="この登録の状態はこの操作で変更できません。",
+        en="This registration's status cannot be changed this way.",
+    ),
+    _C.BODY_NOT_ISSUING: _M(
+        ja="この団体は現在、登録を受け付けていません。",
+        en="This body does not accept registrations at present.",
     ),
     _C.BUNDLE_MISSING: _M(
         ja="検証用データ（バンドル）がありません。同期してください。",
@@ -356,6 +420,45 @@ _MESSAGES: dict[ErrorCode, Message] = {
         ja="同期元に接続できないか、データを取得できませんでした。",
         en="The sync source could not be reached or read.",
     ),
+    _C.DATABASE_UNAVAILABLE: _M(
+        ja="データベースに接続できません。しばらくしてからもう一度お試しください。",
+        en="The database is unavailable. Try again shortly.",
+    ),
+    _C.SIGNING_KEY_UNAVAILABLE: _M(
+        ja="署名鍵を使用できません。管理者に連絡してください。",
+        en="No usable signing key. Contact the administrator.",
+    ),
+    _C.STATUS_LIST_EXHAUSTED: _M(
+        ja="失効リストに空きがありません。管理者に連絡してください。",
+        en="No free status-list entry. Contact the administrator.",
+    ),
+    _C.STAFF_UNAUTHENTICATED: _M(
+        ja="職員の認証が必要です。", en="Staff authentication is required."
+    ),
+    _C.STAFF_FORBIDDEN: _M(
+        ja="この操作を行う権限がありません。", en="You are not allowed to do this."
+    ),
+    _C.RESOURCE_NOT_FOUND: _M(ja="指定されたものが見つかりません。", en="Not found."),
+    _C.METHOD_NOT_ALLOWED: _M(
+        ja="この操作はこの宛先では使えません。", en="This method is not allowed here."
+    ),
+    _C.IDEMPOTENCY_KEY_MISSING: _M(
+        ja="Idempotency-Key ヘッダーが必要です。",
+        en="An Idempotency-Key header is required.",
+    ),
+    _C.IDEMPOTENCY_KEY_REUSED: _M(
+        ja="同じ Idempotency-Key が別の内容のリクエストに使われました。",
+        en="This Idempotency-Key was used for a different request.",
+    ),
+    _C.IDEMPOTENCY_IN_PROGRESS: _M(
+        ja="同じリクエストを処理中です。少し待ってからもう一度お試しください。",
+        en="The same request is still being processed. Retry shortly.",
+    ),
+    _C.RATE_LIMITED: _M(
+        ja="リクエストが多すぎます。しばらくしてからもう一度お試しください。",
+        en="Too many requests. Try again later.",
+    ),
+    _C.REQUEST_TOO_LARGE: _M(ja="リクエストが大きすぎます。", en="The request is too large."),
 }
 
 MESSAGES: Mapping[ErrorCode, Message] = MappingProxyType(_MESSAGES)

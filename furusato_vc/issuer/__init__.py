@@ -9,6 +9,7 @@ from furusato_vc.issuer.credentials import (
     IssuancePolicy,
     IssuedCredentials,
     IssuingBody,
+    issue_registration_compact,
     issue_registration_credential,
     issue_registration_credentials,
 )
@@ -21,6 +22,7 @@ __all__ = [
     "IssuingBody",
     "PublishedStatusList",
     "StatusListConfig",
+    "issue_registration_compact",
     "issue_registration_credential",
     "issue_registration_credentials",
 ]

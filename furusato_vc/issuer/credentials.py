@@ -38,6 +38,7 @@ __all__ = [
     "IssuancePolicy",
     "IssuedCredentials",
     "IssuingBody",
+    "issue_registration_compact",
     "issue_registration_credential",
     "issue_registration_credentials",
 ]
@@ -191,7 +192,51 @@ def issue_registration_credentials(
         random=random,
         policy=policy,
     )
-    compact = issue_compact(
+    compact = _issue_compact(
+        registration, body=body, holder_key=holder_key, slot=slot, window=window, random=random
+    )
+    return IssuedCredentials(sd_jwt_vc=sd_jwt_vc, compact=compact)
+
+
+def issue_registration_compact(
+    registration: RegistrationClaims,
+    *,
+    body: IssuingBody,
+    holder_key: PublicJwk,
+    status_slot: StatusSlot,
+    now: datetime,
+    random: RandomSource,
+    bodies: BodyRegistry,
+    policy: IssuancePolicy = IssuancePolicy(),
+) -> IssuedCompact:
+    """Issue only the compact QR credential (OpenID4VCI issues each format on its own
+    request, each copy with its own status entry).
+
+    Raises:
+        FormatError, IssuanceError: as :func:`issue_registration_credential`.
+    """
+    today = _checked_today(registration, body=body, now=now, bodies=bodies)
+    window = _window(registration, now=now, today=today, policy=policy)
+    return _issue_compact(
+        registration,
+        body=body,
+        holder_key=holder_key,
+        slot=status_slot,
+        window=window,
+        random=random,
+    )
+
+
+def _issue_compact(
+    registration: RegistrationClaims,
+    *,
+    body: IssuingBody,
+    holder_key: PublicJwk,
+    slot: StatusSlot,
+    window: _Window,
+    random: RandomSource,
+) -> IssuedCompact:
+    return issue_compact(
         CompactContent(
             body_code=body.code,
             tier=registration.tier,
@@ -209,7 +254,6 @@ def issue_registration_credentials(
         signer=body.signer,
         random=random,
     )
-    return IssuedCredentials(sd_jwt_vc=sd_jwt_vc, compact=compact)
 
 
 def _slot(

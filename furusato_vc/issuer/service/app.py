@@ -1,0 +1,153 @@
+"""The app factory: ``create_app(settings)`` builds a FastAPI app with a lifespan that opens
+the database engine and decrypts the hosted bodies' signing keys; nothing happens at import.
+
+Routes live in :mod:`.routes_public` (metadata, registration, OpenID4VCI, publication) and
+:mod:`.routes_staff`. Every error leaves as RFC 9457 problem+json (:mod:`.problems`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from typing import TYPE_CHECKING, Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import AsyncAdaptedQueuePool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from furusato_vc.core.errors import ErrorCode, FormatError, FurusatoError, RequestError
+from furusato_vc.core.oid4vci.constants import OAUTH_ERROR_FOR
+from furusato_vc.core.registration.bodies import load_bodies as load_body_registry
+from furusato_vc.issuer.service.deps import (
+    RateLimiter,
+    ServiceState,
+    problem_response,
+    state_of,
+)
+from furusato_vc.issuer.service.routes_public import router as public_router
+from furusato_vc.issuer.service.routes_staff import router as staff_router
+from furusato_vc.runtime import SystemClock, SystemRandom
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Awaitable, Callable
+
+    from fastapi.responses import JSONResponse, Response
+
+    from furusato_vc.core.randomness import RandomSource
+    from furusato_vc.issuer.service.settings import ServiceSettings
+
+__all__ = ["create_app"]
+
+
+# ---------------------------------------------------------------------------- factory
+
+
+def _engine(settings: ServiceSettings) -> AsyncEngine:
+    url = settings.async_database_url
+    if url.startswith("sqlite"):
+        # one connection: SQLite has one writer, and a queue in front of it beats
+        # "database is locked" retries
+        return create_async_engine(
+            url, poolclass=AsyncAdaptedQueuePool, pool_size=1, max_overflow=0, pool_timeout=60
+        )
+    return create_async_engine(
+        url, pool_size=settings.database_pool_size, max_overflow=0, pool_pre_ping=False
+    )
+
+
+def create_app(
+    settings: ServiceSettings,
+    *,
+    clock: Any = None,
+    random: RandomSource | None = None,
+) -> FastAPI:
+    """The issuer service. The database must already be migrated
+    (:func:`furusato_vc.issuer.service.migrate.upgrade`; the CLI does it)."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = _engine(settings)
+        state = ServiceState(
+            settings=settings,
+            engine=engine,
+            clock=clock or SystemClock(),
+            random=random or SystemRandom(),
+            registry=load_body_registry(),
+            bodies={},
+            limiter=RateLimiter(per_minute=settings.rate_limit_per_minute),
+        )
+        await state.reload_bodies()
+        app.state.furusato = state
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    app = FastAPI(
+        title="furusato-vc issuer service",
+        description="ふるさと住民登録証の発行サービス / registration card issuer",
+        lifespan=lifespan,
+        openapi_url="/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
+
+    @app.exception_handler(FurusatoError)
+    async def _furusato_error(request: Request, exc: FurusatoError) -> JSONResponse:
+        oauth = None
+        if request.url.path.endswith(("/token", "/credential", "/nonce")):
+            mapped = OAUTH_ERROR_FOR.get(exc.code)
+            oauth = None if mapped is None else str(mapped)
+        return problem_response(exc, request=request, oauth_error=oauth)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        fields = sorted({".".join(str(p) for p in err.get("loc", ())) for err in exc.errors()})
+        error = FormatError(ErrorCode.MALFORMED_REQUEST, "invalid fields: " + ", ".join(fields))
+        return problem_response(error, request=request)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {
+            404: ErrorCode.RESOURCE_NOT_FOUND,
+            405: ErrorCode.METHOD_NOT_ALLOWED,
+            413: ErrorCode.REQUEST_TOO_LARGE,
+        }.get(exc.status_code)
+        if code is None:
+            return problem_response(
+                FormatError(ErrorCode.MALFORMED_REQUEST, "bad request"), request=request
+            )
+        return problem_response(RequestError(code, ""), request=request)
+
+    @app.middleware("http")
+    async def _limits(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        length = request.headers.get("content-length")
+        if length is not None and (
+            not length.isdigit() or int(length) > settings.max_request_bytes
+        ):
+            return problem_response(
+                RequestError(ErrorCode.REQUEST_TOO_LARGE, "body too large"), request=request
+            )
+        if request.method == "POST" and not request.url.path.startswith("/staff/"):
+            client = request.client.host if request.client else "unknown"
+            if not state_of(request).limiter.allow(client, time.monotonic()):
+                return problem_response(
+                    RequestError(ErrorCode.RATE_LIMITED, "rate limit"), request=request
+                )
+        try:
+            return await call_next(request)
+        except IntegrityError:
+            # a uniqueness race that a retry resolves (the transaction was rolled back)
+            return problem_response(
+                RequestError(ErrorCode.IDEMPOTENCY_IN_PROGRESS, "conflict, retry"),
+                request=request,
+            )
+
+    app.include_router(public_router)
+    app.include_router(staff_router)
+    return app

@@ -1,0 +1,729 @@
+"""Database work of the issuer service: every function takes an open ``AsyncConnection``
+inside a transaction the caller owns, so one request is one transaction (all or nothing) and a
+retried request either replays (idempotency) or runs again from the start.
+
+Rows never leave this package: functions return frozen dataclasses.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any, Final
+
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from furusato_vc.core.encoding import b64url_encode
+from furusato_vc.core.errors import (
+    ErrorCode,
+    IssuanceError,
+    RequestError,
+    StorageError,
+    VerificationError,
+)
+from furusato_vc.core.jose.jwk import PublicJwk, parse_public_jwk
+from furusato_vc.core.registration.claims import (
+    PersonName,
+    RegistrationClaims,
+    RelationshipType,
+    StayPeriod,
+    Tier,
+)
+from furusato_vc.core.statuslist.allocation import StatusSlot, draw_index
+from furusato_vc.core.statuslist.encoding import StatusListBuilder, StatusType
+from furusato_vc.core.statuslist.token import (
+    StatusListTokenContent,
+    sign_status_list_cwt,
+    sign_status_list_jwt,
+)
+from furusato_vc.issuer.service import schema as t
+from furusato_vc.issuer.service.keystore import open_signing_key
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
+    from furusato_vc.core.jose.signer import Signer
+    from furusato_vc.core.randomness import RandomSource
+    from furusato_vc.issuer.service.settings import ServiceSettings
+
+__all__ = [
+    "BodyRecord",
+    "OfferGrant",
+    "RegistrationRecord",
+    "add_body",
+    "allocate_slots",
+    "change_status",
+    "create_offer",
+    "load_registration",
+    "publish_status_list",
+    "publish_unpublished",
+    "record_from_row",
+    "redeem_offer",
+    "register",
+    "republish_due",
+]
+
+STATUS_BITS: Final = 2
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+def sha256(data: bytes) -> bytes:
+    return hashlib.sha256(data).digest()
+
+
+def insert_ignore(conn: AsyncConnection, table: Any) -> Any:
+    """``INSERT … ON CONFLICT DO NOTHING`` in the connection's dialect."""
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    return sqlite.insert(table).on_conflict_do_nothing()
+
+
+# ---------------------------------------------------------------------------- bodies
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BodyRecord:
+    code: str
+    issuer_id: str
+    accepting: bool
+    signer: Signer
+    keys: tuple[PublicJwk, ...]
+
+
+def issuer_id_for(settings: ServiceSettings, body_code: str) -> str:
+    """The Credential Issuer Identifier (OpenID4VCI §12.2.1) and ``iss`` of one body."""
+    return f"{settings.base_url}/bodies/{body_code}"
+
+
+def status_list_uri(issuer_id: str, list_id: int) -> str:
+    return f"{issuer_id}/status/{list_id}"
+
+
+async def add_body(
+    conn: AsyncConnection,
+    *,
+    code: str,
+    issuer_id: str,
+    kid: str,
+    sealed_private: bytes,
+    public_jwk: PublicJwk,
+    now: int,
+    settings: ServiceSettings,
+) -> None:
+    """Host a body: its row, its first signing key and its first status lists."""
+    await conn.execute(
+        t.bodies.insert().values(code=code, issuer_id=issuer_id, accepting=True, created_at=now)
+    )
+    await conn.execute(
+        t.signing_keys.insert().values(
+            body_code=code,
+            kid=kid,
+            public_jwk=_json(public_jwk.to_json(include_kid=False)),
+            sealed_private=sealed_private,
+            not_before=now - now % 86_400,  # cards carry iat rounded to the day
+            not_after=None,
+            active=True,
+            created_at=now,
+        )
+    )
+    await _ensure_spare_lists(conn, body_code=code, now=now, settings=settings)
+
+
+async def load_bodies(conn: AsyncConnection, *, kek: bytes) -> dict[str, BodyRecord]:
+    """Every hosted body with its active signer (decrypted once per process)."""
+    rows = (await conn.execute(select(t.bodies))).mappings().all()
+    keys = (
+        (await conn.execute(select(t.signing_keys).order_by(t.signing_keys.c.id))).mappings().all()
+    )
+    out: dict[str, BodyRecord] = {}
+    for row in rows:
+        own = [key for key in keys if key["body_code"] == row["code"]]
+        active = [key for key in own if key["active"]]
+        if not active:
+            continue
+        current = active[-1]
+        signer = open_signing_key(
+            current["sealed_private"],
+            body_code=row["code"],
+            kid=current["kid"],
+            kek=kek,
+        )
+        out[row["code"]] = BodyRecord(
+            code=row["code"],
+            issuer_id=row["issuer_id"],
+            accepting=row["accepting"],
+            signer=signer,
+            keys=tuple(
+                parse_public_jwk(json.loads(key["public_jwk"])).with_kid(key["kid"]) for key in own
+            ),
+        )
+    return out
+
+
+# ---------------------------------------------------------------------------- persons
+
+
+def person_ref(account: str, *, secret: bytes) -> bytes:
+    """The stored form of the app's account identifier: HMAC-SHA-256 under the server
+    secret, so the database alone does not reveal or confirm an account id."""
+    return hmac.new(secret, b"person\x00" + account.encode(), hashlib.sha256).digest()
+
+
+async def _person_id(conn: AsyncConnection, *, ref: bytes, now: int, random: RandomSource) -> str:
+    new_id = b64url_encode(random.token_bytes(16))
+    await conn.execute(
+        insert_ignore(conn, t.persons).values(id=new_id, person_ref=ref, created_at=now)
+    )
+    found = await conn.scalar(select(t.persons.c.id).where(t.persons.c.person_ref == ref))
+    assert found is not None
+    return str(found)
+
+
+# ---------------------------------------------------------------------------- registrations
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RegistrationRecord:
+    id: str
+    body_code: str
+    person_id: str
+    tier: Tier
+    state: str
+    valid_from: date
+    valid_until: date | None
+    relationship_types: tuple[RelationshipType, ...]
+    interests: tuple[str, ...]
+    profile: dict[str, Any]
+    via_registration_id: str | None
+    created_at: int
+
+    def claims(self) -> RegistrationClaims:
+        """The registration as the claims model the issuer library signs."""
+        profile = self.profile
+        name = profile.get("name")
+        stay = profile.get("stay")
+        return RegistrationClaims(
+            issuing_body=self.body_code,
+            tier=self.tier,
+            registration_id=self.id,
+            valid_from=self.valid_from,
+            valid_until=self.valid_until,
+            relationship_types=self.relationship_types,
+            name=None if name is None else PersonName(**name),
+            birthdate=None
+            if profile.get("birthdate") is None
+            else date.fromisoformat(profile["birthdate"]),
+            home_prefecture=profile.get("home_prefecture"),
+            stay=None
+            if stay is None
+            else StayPeriod(start=date.fromisoformat(stay[0]), end=date.fromisoformat(stay[1])),
+            member_number=profile.get("member_number"),
+        )
+
+
+def record_from_row(row: Any) -> RegistrationRecord:
+    return RegistrationRecord(
+        id=row["id"],
+        body_code=row["body_code"],
+        person_id=row["person_id"],
+        tier=Tier(row["tier"]),
+        state=row["state"],
+        valid_from=date.fromisoformat(row["valid_from"]),
+        valid_until=None if row["valid_until"] is None else date.fromisoformat(row["valid_until"]),
+        relationship_types=tuple(
+            RelationshipType(v) for v in json.loads(row["relationship_types"])
+        ),
+        interests=tuple(json.loads(row["interests"])),
+        profile=json.loads(row["profile"]),
+        via_registration_id=row["via_registration_id"],
+        created_at=row["created_at"],
+    )
+
+
+async def load_registration(conn: AsyncConnection, registration_id: str) -> RegistrationRecord:
+    """Raises:
+    RequestError: ``resource_not_found``.
+    """
+    row = (
+        (await conn.execute(select(t.registrations).where(t.registrations.c.id == registration_id)))
+        .mappings()
+        .first()
+    )
+    if row is None:
+        raise RequestError(ErrorCode.RESOURCE_NOT_FOUND, "no such registration")
+    return record_from_row(row)
+
+
+async def register(
+    conn: AsyncConnection,
+    *,
+    account_ref: bytes,
+    body_code: str,
+    prefecture_code: str | None,
+    valid_from: date,
+    valid_until: date | None,
+    relationship_types: Sequence[RelationshipType],
+    interests: Sequence[str],
+    profile: dict[str, Any],
+    now: int,
+    random: RandomSource,
+    max_registrations: int,
+) -> tuple[RegistrationRecord, RegistrationRecord | None]:
+    """A basic registration with ``body_code``, and the prefecture's record when a
+    municipality is chosen (registering with a municipality also registers with its
+    prefecture; an existing prefecture registration is kept).
+
+    Raises:
+        IssuanceError: ``registration_exists``, ``registration_limit_reached``.
+    """
+    person_id = await _person_id(conn, ref=account_ref, now=now, random=random)
+    # count only registrations the person chose (prefecture records come with them)
+    count = await conn.scalar(
+        select(func.count())
+        .select_from(t.registrations)
+        .where(
+            and_(
+                t.registrations.c.person_id == person_id,
+                t.registrations.c.via_registration_id.is_(None),
+                t.registrations.c.state != "revoked",
+            )
+        )
+    )
+    existing = await conn.scalar(
+        select(t.registrations.c.id).where(
+            and_(t.registrations.c.person_id == person_id, t.registrations.c.body_code == body_code)
+        )
+    )
+    if existing is not None:
+        raise IssuanceError(ErrorCode.REGISTRATION_EXISTS, "already registered with this body")
+    if (count or 0) >= max_registrations:
+        raise IssuanceError(ErrorCode.REGISTRATION_LIMIT_REACHED, "registration limit reached")
+
+    def values(code: str, via: str | None) -> dict[str, Any]:
+        return {
+            "id": b64url_encode(random.token_bytes(16)),
+            "body_code": code,
+            "person_id": person_id,
+            "tier": Tier.BASIC.value,
+            "state": "active",
+            "valid_from": valid_from.isoformat(),
+            "valid_until": None if valid_until is None else valid_until.isoformat(),
+            "relationship_types": _json([v.value for v in relationship_types]),
+            "interests": _json(list(interests)),
+            "profile": _json(profile),
+            "via_registration_id": via,
+            "premium_approved_at": None,
+            "created_at": now,
+            "updated_at": now,
+        }
+
+    main = values(body_code, None)
+    await conn.execute(t.registrations.insert().values(**main))
+    prefecture: RegistrationRecord | None = None
+    if prefecture_code is not None and prefecture_code != body_code:
+        record = values(prefecture_code, main["id"])
+        inserted = await conn.execute(
+            insert_ignore(conn, t.registrations).values(**record).returning(t.registrations.c.id)
+        )
+        if inserted.first() is not None:
+            prefecture = record_from_row(record)
+    return record_from_row(main), prefecture
+
+
+# ---------------------------------------------------------------------------- offers
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OfferGrant:
+    registration_id: str
+    body_code: str
+    configuration_ids: tuple[str, ...]
+
+
+async def create_offer(
+    conn: AsyncConnection,
+    *,
+    registration: RegistrationRecord,
+    configuration_ids: Sequence[str],
+    now: int,
+    lifetime: int,
+    random: RandomSource,
+    tx_code_length: int,
+) -> tuple[str, str]:
+    """A single-use pre-authorized code and its transaction code (OpenID4VCI §4.1.1).
+    Only their SHA-256 is stored; the caller shows the tx_code to the person once.
+
+    Raises:
+        IssuanceError: ``registration_not_active``.
+    """
+    if registration.state != "active":
+        raise IssuanceError(ErrorCode.REGISTRATION_NOT_ACTIVE, "registration is not active")
+    code = b64url_encode(random.token_bytes(32))
+    tx_code = _numeric_code(random, tx_code_length)
+    await conn.execute(
+        t.offers.insert().values(
+            code_hash=sha256(code.encode()),
+            registration_id=registration.id,
+            body_code=registration.body_code,
+            tx_code_hash=sha256(tx_code.encode()),
+            configuration_ids=_json(list(configuration_ids)),
+            expires_at=now + lifetime,
+            used_at=None,
+            failed_attempts=0,
+        )
+    )
+    return code, tx_code
+
+
+def _numeric_code(random: RandomSource, length: int) -> str:
+    digits: list[str] = []
+    while len(digits) < length:
+        byte = random.token_bytes(1)[0]
+        if byte < 250:  # rejection sampling: no modulo bias
+            digits.append(str(byte % 10))
+    return "".join(digits)
+
+
+async def redeem_offer(
+    conn: AsyncConnection,
+    *,
+    code: str,
+    tx_code: str | None,
+    body_code: str,
+    now: int,
+    max_attempts: int,
+) -> OfferGrant:
+    """The token endpoint's checks (OpenID4VCI §6.1, §6.3; errata §13.6.3 guessing limit).
+    A wrong tx_code counts an attempt (committed even though the request fails: the caller
+    commits failures of this function); the code dies after ``max_attempts``.
+
+    Raises:
+        VerificationError: ``pre_authorized_code_invalid``, ``tx_code_missing``,
+            ``tx_code_invalid``, ``tx_code_attempts_exceeded``.
+    """
+    code_hash = sha256(code.encode())
+    row = (
+        (
+            await conn.execute(
+                select(t.offers).where(t.offers.c.code_hash == code_hash).with_for_update()
+            )
+        )
+        .mappings()
+        .first()
+    )
+    if row is None or row["body_code"] != body_code or row["used_at"] is not None:
+        raise VerificationError(ErrorCode.PRE_AUTHORIZED_CODE_INVALID, "unknown or used code")
+    if now >= row["expires_at"]:
+        raise VerificationError(ErrorCode.PRE_AUTHORIZED_CODE_INVALID, "code expired")
+    if row["failed_attempts"] >= max_attempts:
+        raise VerificationError(ErrorCode.TX_CODE_ATTEMPTS_EXCEEDED, "too many attempts")
+    if row["tx_code_hash"] is not None:
+        if tx_code is None:
+            raise VerificationError(ErrorCode.TX_CODE_MISSING, "tx_code is required")
+        if not hmac.compare_digest(sha256(tx_code.encode()), row["tx_code_hash"]):
+            attempts = row["failed_attempts"] + 1
+            await conn.execute(
+                update(t.offers)
+                .where(t.offers.c.code_hash == code_hash)
+                .values(failed_attempts=attempts)
+            )
+            if attempts >= max_attempts:
+                raise VerificationError(ErrorCode.TX_CODE_ATTEMPTS_EXCEEDED, "too many attempts")
+            raise VerificationError(ErrorCode.TX_CODE_INVALID, "wrong tx_code")
+    await conn.execute(
+        update(t.offers).where(t.offers.c.code_hash == code_hash).values(used_at=now)
+    )
+    return OfferGrant(
+        registration_id=row["registration_id"],
+        body_code=row["body_code"],
+        configuration_ids=tuple(json.loads(row["configuration_ids"])),
+    )
+
+
+# ---------------------------------------------------------------------------- status lists
+
+
+async def _ensure_spare_lists(
+    conn: AsyncConnection, *, body_code: str, now: int, settings: ServiceSettings
+) -> None:
+    """Keep ``spare_status_lists`` open lists beyond the one in use, so that the trust list
+    (which must name every list before cards in it verify offline) is always ahead."""
+    open_count = await conn.scalar(
+        select(func.count())
+        .select_from(t.status_lists)
+        .where(and_(t.status_lists.c.body_code == body_code, t.status_lists.c.open.is_(True)))
+    )
+    wanted = 1 + settings.spare_status_lists - (open_count or 0)
+    if wanted <= 0:
+        return
+    highest = await conn.scalar(
+        select(func.max(t.status_lists.c.list_id)).where(t.status_lists.c.body_code == body_code)
+    )
+    for offset in range(1, wanted + 1):
+        await conn.execute(
+            insert_ignore(conn, t.status_lists).values(
+                body_code=body_code,
+                list_id=(highest or 0) + offset,
+                size=settings.status_list_size,
+                bits=STATUS_BITS,
+                allocated=0,
+                open=True,
+                created_at=now,
+            )
+        )
+
+
+async def allocate_slots(
+    conn: AsyncConnection,
+    *,
+    body_code: str,
+    issuer_id: str,
+    registration_id: str,
+    count: int,
+    now: int,
+    random: RandomSource,
+    settings: ServiceSettings,
+) -> tuple[list[StatusSlot], bool]:
+    """``count`` fresh status entries at random indices of the body's open list
+    (draft-ietf-oauth-status-list-20 §12.5.1). Uniqueness is the database's primary key:
+    ``INSERT … ON CONFLICT DO NOTHING`` and a redraw for every index that was taken,
+    by this or any other process.
+
+    Returns the slots and whether new lists were created (the caller publishes them).
+
+    Raises:
+        StorageError: ``status_list_exhausted`` if no open list can take the entries.
+    """
+    created = False
+    for _attempt in range(8):
+        row = (
+            (
+                await conn.execute(
+                    select(t.status_lists)
+                    .where(
+                        and_(
+                            t.status_lists.c.body_code == body_code,
+                            t.status_lists.c.open.is_(True),
+                        )
+                    )
+                    .order_by(t.status_lists.c.list_id)
+                    .limit(1)
+                )
+            )
+            .mappings()
+            .first()
+        )
+        if row is None:
+            await _ensure_spare_lists(conn, body_code=body_code, now=now, settings=settings)
+            created = True
+            continue
+        limit = int(row["size"] * settings.status_list_max_fill)
+        slots: list[StatusSlot] = []
+        for _draw in range(64):
+            need = count - len(slots)
+            if need == 0:
+                break
+            wanted = {draw_index(random, row["size"]) for _ in range(need)}
+            inserted = await conn.execute(
+                insert_ignore(conn, t.status_entries)
+                .values(
+                    [
+                        {
+                            "status_list_pk": row["id"],
+                            "idx": idx,
+                            "registration_id": registration_id,
+                            "value": 0,
+                            "created_at": now,
+                        }
+                        for idx in sorted(wanted)
+                    ]
+                )
+                .returning(t.status_entries.c.idx)
+            )
+            uri = status_list_uri(issuer_id, row["list_id"])
+            slots.extend(
+                StatusSlot(list_id=row["list_id"], uri=uri, idx=idx)
+                for idx in inserted.scalars().all()
+            )
+        if len(slots) < count:
+            raise StorageError(ErrorCode.STATUS_LIST_EXHAUSTED, "no free index found")
+        allocated = await conn.scalar(
+            update(t.status_lists)
+            .where(t.status_lists.c.id == row["id"])
+            .values(allocated=t.status_lists.c.allocated + count)
+            .returning(t.status_lists.c.allocated)
+        )
+        if allocated is not None and allocated >= limit:
+            await conn.execute(
+                update(t.status_lists).where(t.status_lists.c.id == row["id"]).values(open=False)
+            )
+            await _ensure_spare_lists(conn, body_code=body_code, now=now, settings=settings)
+            created = True
+        return slots, created
+    raise StorageError(ErrorCode.STATUS_LIST_EXHAUSTED, "no open status list")
+
+
+async def change_status(
+    conn: AsyncConnection, *, registration: RegistrationRecord, action: str, now: int
+) -> list[int]:
+    """Suspend, reinstate or revoke every credential of a registration; returns the
+    primary keys of the status lists that changed (to republish in the same transaction).
+
+    Raises:
+        IssuanceError: ``status_change_not_allowed`` (revoked is final; suspend only an
+            active registration, reinstate only a suspended one).
+    """
+    allowed = {
+        "suspend": ("active",),
+        "reinstate": ("suspended",),
+        "revoke": ("active", "suspended"),
+    }
+    states = {"suspend": "suspended", "reinstate": "active", "revoke": "revoked"}
+    values = {
+        "suspend": StatusType.SUSPENDED,
+        "reinstate": StatusType.VALID,
+        "revoke": StatusType.INVALID,
+    }
+    if registration.state not in allowed[action]:
+        raise IssuanceError(ErrorCode.STATUS_CHANGE_NOT_ALLOWED, f"cannot {action} this")
+    await conn.execute(
+        update(t.registrations)
+        .where(t.registrations.c.id == registration.id)
+        .values(state=states[action], updated_at=now)
+    )
+    changed = await conn.execute(
+        update(t.status_entries)
+        .where(t.status_entries.c.registration_id == registration.id)
+        .values(value=int(values[action]))
+        .returning(t.status_entries.c.status_list_pk)
+    )
+    return sorted(set(changed.scalars().all()))
+
+
+async def publish_status_list(
+    conn: AsyncConnection,
+    *,
+    status_list_pk: int,
+    body: BodyRecord,
+    now: int,
+    settings: ServiceSettings,
+) -> int:
+    """Sign the list's current state in both forms and store it as the published token
+    (the sequence goes up by one). Returns the new sequence."""
+    row = (
+        (await conn.execute(select(t.status_lists).where(t.status_lists.c.id == status_list_pk)))
+        .mappings()
+        .one()
+    )
+    entries = await conn.execute(
+        select(t.status_entries.c.idx, t.status_entries.c.value).where(
+            and_(
+                t.status_entries.c.status_list_pk == status_list_pk,
+                t.status_entries.c.value != 0,
+            )
+        )
+    )
+    builder = StatusListBuilder(size=row["size"], bits=row["bits"])
+    for idx, value in entries.all():
+        builder.set(idx, value)
+    content = StatusListTokenContent(
+        uri=status_list_uri(body.issuer_id, row["list_id"]),
+        issuer=body.issuer_id,
+        issued_at=now,
+        expires_at=now + int(settings.status_list_lifetime.total_seconds()),
+        ttl=int(settings.status_list_ttl.total_seconds()),
+        status_list=builder.freeze(),
+    )
+    jwt = sign_status_list_jwt(content, signer=body.signer)
+    cwt = sign_status_list_cwt(content, signer=body.signer)
+    previous = await conn.scalar(
+        select(t.status_tokens.c.sequence)
+        .where(t.status_tokens.c.status_list_pk == status_list_pk)
+        .with_for_update()
+    )
+    sequence = (previous or 0) + 1
+    values = {
+        "sequence": sequence,
+        "issued_at": now,
+        "expires_at": content.expires_at,
+        "jwt": jwt,
+        "cwt": cwt,
+    }
+    if previous is None:
+        await conn.execute(t.status_tokens.insert().values(status_list_pk=status_list_pk, **values))
+    else:
+        await conn.execute(
+            update(t.status_tokens)
+            .where(t.status_tokens.c.status_list_pk == status_list_pk)
+            .values(**values)
+        )
+    return sequence
+
+
+async def publish_unpublished(
+    conn: AsyncConnection, *, body: BodyRecord, now: int, settings: ServiceSettings
+) -> list[int]:
+    """Publish every list of ``body`` that has no token yet (new and spare lists are
+    published empty, so verifiers hold them before the first card refers to them)."""
+    pending = (
+        (
+            await conn.execute(
+                select(t.status_lists.c.id)
+                .select_from(
+                    t.status_lists.outerjoin(
+                        t.status_tokens, t.status_tokens.c.status_list_pk == t.status_lists.c.id
+                    )
+                )
+                .where(
+                    and_(
+                        t.status_lists.c.body_code == body.code,
+                        t.status_tokens.c.sequence.is_(None),
+                    )
+                )
+            )
+        )
+        .scalars()
+        .all()
+    )
+    for status_list_pk in pending:
+        await publish_status_list(
+            conn, status_list_pk=status_list_pk, body=body, now=now, settings=settings
+        )
+    return list(pending)
+
+
+async def republish_due(
+    conn: AsyncConnection, *, body: BodyRecord, now: int, settings: ServiceSettings
+) -> list[int]:
+    """Re-sign the lists whose token is older than half its ``ttl`` (run by
+    ``furusato-vc issuer publish`` from cron, and by the service's background task)."""
+    due = now - int(settings.status_list_ttl.total_seconds()) // 2
+    stale = (
+        (
+            await conn.execute(
+                select(t.status_tokens.c.status_list_pk)
+                .join(t.status_lists, t.status_lists.c.id == t.status_tokens.c.status_list_pk)
+                .where(
+                    and_(
+                        t.status_lists.c.body_code == body.code, t.status_tokens.c.issued_at <= due
+                    )
+                )
+            )
+        )
+        .scalars()
+        .all()
+    )
+    for status_list_pk in stale:
+        await publish_status_list(
+            conn, status_list_pk=status_list_pk, body=body, now=now, settings=settings
+        )
+    return list(stale) + await publish_unpublished(conn, body=body, now=now, settings=settings)
