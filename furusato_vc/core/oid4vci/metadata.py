@@ -447,26 +447,30 @@ def parse_issuer_metadata(
     """
     if not isinstance(value, dict):
         raise _malformed("issuer metadata is not an object")
-    flags = {"allow_insecure_localhost": allow_insecure_localhost}
-    issuer = check_url(
-        value.get("credential_issuer"), what="credential_issuer", allow_query=False, **flags
-    ).url
+
+    def url(candidate: object, what: str, *, allow_query: bool) -> str:
+        return check_url(
+            candidate,
+            what=what,
+            allow_query=allow_query,
+            allow_insecure_localhost=allow_insecure_localhost,
+        ).url
+
+    issuer = url(value.get("credential_issuer"), "credential_issuer", allow_query=False)
     if issuer != expected_issuer:  # §12.2.4 "MUST NOT be used"
         raise _malformed("credential_issuer is not the issuer asked for")
     authorization_servers: tuple[str, ...] = ()
     if "authorization_servers" in value:
         authorization_servers = tuple(
-            check_url(s, what="authorization_servers", allow_query=False, **flags).url
+            url(s, "authorization_servers", allow_query=False)
             for s in _array(value["authorization_servers"], "authorization_servers")
         )
-    credential_endpoint = check_url(
-        value.get("credential_endpoint"), what="credential_endpoint", allow_query=True, **flags
-    ).url
+    credential_endpoint = url(
+        value.get("credential_endpoint"), "credential_endpoint", allow_query=True
+    )
     nonce_endpoint = None
     if "nonce_endpoint" in value:
-        nonce_endpoint = check_url(
-            value["nonce_endpoint"], what="nonce_endpoint", allow_query=True, **flags
-        ).url
+        nonce_endpoint = url(value["nonce_endpoint"], "nonce_endpoint", allow_query=True)
     batch_size = 1
     if "batch_credential_issuance" in value:
         batch = value["batch_credential_issuance"]

@@ -201,8 +201,10 @@ class NonceCodec:
         return self._codec.seal({}, now=now, lifetime=self._lifetime, random=random)
 
     def verify_nonce(self, nonce: object, *, now: int) -> None:
-        """Raises:
-        VerificationError: ``proof_nonce_invalid`` for a forged, foreign or expired nonce.
+        """Accept a ``c_nonce`` this issuer made and that has not expired.
+
+        Raises:
+            VerificationError: ``proof_nonce_invalid`` for a forged, foreign or expired nonce.
         """
         self._codec.open(nonce, now=now)
 
@@ -321,8 +323,10 @@ class AccessTokenCodec(_GrantCodec):
         return self._create(grant, now=now, random=random)
 
     def verify_access_token(self, token: object, *, now: int) -> VerifiedGrant:
-        """Raises:
-        VerificationError: ``access_token_invalid`` (forged, foreign, altered or expired).
+        """The grant sealed in a Bearer token from the ``Authorization`` header (RFC 6750 §2.1).
+
+        Raises:
+            VerificationError: ``access_token_invalid`` (forged, foreign, altered or expired).
         """
         return self._verify(token, now=now)
 
@@ -347,7 +351,9 @@ class PreAuthorizedCodeCodec(_GrantCodec):
         return self._create(grant, now=now, random=random)
 
     def verify_code(self, code: object, *, now: int) -> VerifiedGrant:
-        """Raises:
-        VerificationError: ``pre_authorized_code_invalid`` (forged, altered or expired).
+        """The grant sealed in a pre-authorized code; check single use with ``token_id``.
+
+        Raises:
+            VerificationError: ``pre_authorized_code_invalid`` (forged, altered or expired).
         """
         return self._verify(code, now=now)
