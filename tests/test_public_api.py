@@ -157,6 +157,7 @@ PUBLIC_API: dict[str, list[str]] = {
         "check_not_rolled_back",
         "sign_trust_list_cwt",
         "sign_trust_list_jwt",
+        "trust_list_entry_to_json",
         "trust_list_from_cbor",
         "trust_list_from_json",
         "trust_list_to_cbor",

@@ -34,6 +34,7 @@ __all__ = [
     "InMemoryStatusLists",
     "PublishedStatusList",
     "StatusListConfig",
+    "sign_status_list_tokens",
 ]
 
 
@@ -71,6 +72,7 @@ class PublishedStatusList:
     uri: str
     list_id: int
     issued_at: int
+    expires_at: int
     jwt: str
     cwt: bytes
 
@@ -161,19 +163,43 @@ class InMemoryStatusLists:
         self, list_id: int, *, signer: Signer, issuer: str | None, now: datetime
     ) -> PublishedStatusList:
         """Sign the current state of ``list_id`` in both forms."""
-        issued_at = to_numeric_date(now)
-        content = StatusListTokenContent(
+        return sign_status_list_tokens(
+            self.snapshot(list_id),
             uri=self.uri(list_id),
-            issuer=issuer,
-            issued_at=issued_at,
-            expires_at=issued_at + int(self._config.lifetime.total_seconds()),
-            ttl=int(self._config.ttl.total_seconds()),
-            status_list=self.snapshot(list_id),
-        )
-        return PublishedStatusList(
-            uri=content.uri,
             list_id=list_id,
-            issued_at=issued_at,
-            jwt=sign_status_list_jwt(content, signer=signer),
-            cwt=sign_status_list_cwt(content, signer=signer),
+            issuer=issuer,
+            signer=signer,
+            issued_at=to_numeric_date(now),
+            config=self._config,
         )
+
+
+def sign_status_list_tokens(
+    status_list: StatusList,
+    *,
+    uri: str,
+    list_id: int,
+    issuer: str | None,
+    signer: Signer,
+    issued_at: int,
+    config: StatusListConfig,
+) -> PublishedStatusList:
+    """One list's Status List Token in both forms (§5.1 JWT, §5.2 CWT), with ``exp`` after
+    the configured lifetime and the configured ``ttl``."""
+    content = StatusListTokenContent(
+        uri=uri,
+        issuer=issuer,
+        issued_at=issued_at,
+        expires_at=issued_at + int(config.lifetime.total_seconds()),
+        ttl=int(config.ttl.total_seconds()),
+        status_list=status_list,
+    )
+    assert content.expires_at is not None
+    return PublishedStatusList(
+        uri=uri,
+        list_id=list_id,
+        issued_at=issued_at,
+        expires_at=content.expires_at,
+        jwt=sign_status_list_jwt(content, signer=signer),
+        cwt=sign_status_list_cwt(content, signer=signer),
+    )

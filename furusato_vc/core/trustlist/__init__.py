@@ -4,6 +4,7 @@ trust anchors, anti-rollback, editing, and the verifier's view of it."""
 from furusato_vc.core.trustlist.codec import (
     DEFAULT_TRUST_LIST_LIMITS,
     TrustListLimits,
+    trust_list_entry_to_json,
     trust_list_from_cbor,
     trust_list_from_json,
     trust_list_to_cbor,
@@ -44,6 +45,7 @@ __all__ = [
     "check_not_rolled_back",
     "sign_trust_list_cwt",
     "sign_trust_list_jwt",
+    "trust_list_entry_to_json",
     "trust_list_from_cbor",
     "trust_list_from_json",
     "trust_list_to_cbor",

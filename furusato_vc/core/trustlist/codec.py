@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_TRUST_LIST_LIMITS",
     "TrustListLimits",
+    "trust_list_entry_to_json",
     "trust_list_from_cbor",
     "trust_list_from_json",
     "trust_list_to_cbor",
@@ -77,6 +78,33 @@ def _cose_key(jwk: PublicJwk) -> dict[object, object]:
     return {1: 2, -1: 1, -2: b64url_decode(jwk.x), -3: b64url_decode(jwk.y or "")}
 
 
+def _plain_entry(
+    entry: TrustListEntry, key_member: str, key_value: Callable[[PublicJwk], object]
+) -> dict[str, object]:
+    return {
+        "code": entry.body_code,
+        "name": {"ja": entry.name_ja, "en": entry.name_en},
+        "kind": entry.kind.value,
+        "issuer": entry.issuer,
+        "issuer_url": entry.issuer_url,
+        "state": entry.state.value,
+        "state_since": entry.state_since,
+        "keys": [
+            {
+                "kid": key.kid,
+                key_member: key_value(key.jwk),
+                "not_before": key.not_before,
+                "not_after": key.not_after,
+                "withdrawn_from": key.withdrawn_from,
+            }
+            for key in entry.keys
+        ],
+        "status_lists": [
+            {"id": location.list_id, "uri": location.uri} for location in entry.status_lists
+        ],
+    }
+
+
 def _plain(
     trust_list: TrustList, key_member: str, key_value: Callable[[PublicJwk], object]
 ) -> dict[str, object]:
@@ -86,36 +114,21 @@ def _plain(
         "iat": trust_list.issued_at,
         "next_update": trust_list.next_update,
         "exp": trust_list.expires_at,
-        "bodies": [
-            {
-                "code": entry.body_code,
-                "name": {"ja": entry.name_ja, "en": entry.name_en},
-                "kind": entry.kind.value,
-                "issuer": entry.issuer,
-                "issuer_url": entry.issuer_url,
-                "state": entry.state.value,
-                "state_since": entry.state_since,
-                "keys": [
-                    {
-                        "kid": key.kid,
-                        key_member: key_value(key.jwk),
-                        "not_before": key.not_before,
-                        "not_after": key.not_after,
-                        "withdrawn_from": key.withdrawn_from,
-                    }
-                    for key in entry.keys
-                ],
-                "status_lists": [
-                    {"id": location.list_id, "uri": location.uri} for location in entry.status_lists
-                ],
-            }
-            for entry in trust_list.entries
-        ],
+        "bodies": [_plain_entry(entry, key_member, key_value) for entry in trust_list.entries],
     }
 
 
+def _jwk_value(jwk: PublicJwk) -> object:
+    return jwk.to_json(include_kid=False)
+
+
+def trust_list_entry_to_json(entry: TrustListEntry) -> dict[str, object]:
+    """One body's entry in the JSON form (what an issuer hands the anchor operator)."""
+    return _plain_entry(entry, "jwk", _jwk_value)
+
+
 def trust_list_to_json(trust_list: TrustList) -> dict[str, object]:
-    return _plain(trust_list, "jwk", lambda jwk: jwk.to_json(include_kid=False))
+    return _plain(trust_list, "jwk", _jwk_value)
 
 
 def trust_list_to_cbor(trust_list: TrustList) -> dict[str, object]:

@@ -20,7 +20,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from furusato_vc.core.errors import ErrorCode, FormatError, FurusatoError, RequestError
 from furusato_vc.core.oid4vci.constants import OAUTH_ERROR_FOR
+from furusato_vc.core.oid4vci.sealed import AccessTokenCodec, NonceCodec
 from furusato_vc.core.registration.bodies import load_bodies as load_body_registry
+from furusato_vc.issuer.credentials import IssuancePolicy
 from furusato_vc.issuer.service.deps import (
     RateLimiter,
     ServiceState,
@@ -78,6 +80,14 @@ def create_app(
             registry=load_body_registry(),
             bodies={},
             limiter=RateLimiter(per_minute=settings.rate_limit_per_minute),
+            access_tokens=AccessTokenCodec(
+                settings.secrets,
+                lifetime=int(settings.access_token_lifetime.total_seconds()),
+            ),
+            nonces=NonceCodec(
+                settings.secrets, lifetime=int(settings.nonce_lifetime.total_seconds())
+            ),
+            issuance_policy=IssuancePolicy(credential_lifetime=settings.credential_lifetime),
         )
         await state.reload_bodies()
         app.state.furusato = state

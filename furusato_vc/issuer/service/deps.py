@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select, update
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from furusato_vc.core.encoding import dumps_compact
 from furusato_vc.core.errors import ErrorCode, FurusatoError, RequestError, StorageError
@@ -25,8 +25,10 @@ if TYPE_CHECKING:
     from fastapi import Request
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+    from furusato_vc.core.oid4vci.sealed import AccessTokenCodec, NonceCodec
     from furusato_vc.core.randomness import RandomSource
     from furusato_vc.core.registration.bodies import BodyRegistry
+    from furusato_vc.issuer.credentials import IssuancePolicy
     from furusato_vc.issuer.service.settings import ServiceSettings
 
 __all__ = ["RateLimiter", "ServiceState", "problem_response", "run_idempotent", "state_of"]
@@ -62,6 +64,10 @@ class ServiceState:
     registry: BodyRegistry
     bodies: dict[str, BodyRecord]
     limiter: RateLimiter
+    # built once per process from the settings (key derivation is not per-request work)
+    access_tokens: AccessTokenCodec
+    nonces: NonceCodec
+    issuance_policy: IssuancePolicy
 
     def now(self) -> datetime:
         now: datetime = self.clock.now()
@@ -86,11 +92,9 @@ class ServiceState:
         try:
             async with self.engine.begin() as conn:
                 yield conn
-        except (OperationalError, ConnectionError, OSError) as exc:
-            raise StorageError(ErrorCode.DATABASE_UNAVAILABLE, "database error") from exc
-        except DBAPIError as exc:
-            if isinstance(exc, IntegrityError):
-                raise
+        except IntegrityError:
+            raise  # a uniqueness race: the caller (or the middleware) decides
+        except (DBAPIError, ConnectionError, OSError) as exc:
             raise StorageError(ErrorCode.DATABASE_UNAVAILABLE, "database error") from exc
 
 

@@ -32,8 +32,12 @@ from furusato_vc.core.oid4vci.metadata import (
 )
 from furusato_vc.core.oid4vci.offer import CredentialOffer, TxCode, offer_to_uri
 from furusato_vc.core.oid4vci.proof import verify_proofs
-from furusato_vc.core.oid4vci.sealed import AccessGrant, AccessTokenCodec, NonceCodec
+from furusato_vc.core.oid4vci.sealed import AccessGrant
 from furusato_vc.core.oid4vci.token import TokenResponse, parse_token_request_body
+from furusato_vc.core.oid4vci.well_known import (
+    authorization_server_metadata,
+    jwt_vc_issuer_metadata,
+)
 from furusato_vc.core.registration.bodies import prefecture_code_of
 from furusato_vc.core.registration.claims import (
     JST,
@@ -43,11 +47,10 @@ from furusato_vc.core.registration.claims import (
     vct_for_tier,
 )
 from furusato_vc.core.registration.metadata import registration_type_metadata
-from furusato_vc.core.trustlist.codec import trust_list_to_json
+from furusato_vc.core.trustlist.codec import trust_list_entry_to_json
 from furusato_vc.core.trustlist.edit import entry_for_body
-from furusato_vc.core.trustlist.model import StatusListLocation, TrustedKey, TrustList
+from furusato_vc.core.trustlist.model import StatusListLocation, TrustedKey
 from furusato_vc.issuer.credentials import (
-    IssuancePolicy,
     IssuingBody,
     issue_registration_compact,
     issue_registration_credential,
@@ -64,6 +67,7 @@ from furusato_vc.issuer.service.store import (
     publish_unpublished,
     redeem_offer,
     register,
+    status_list_uri,
 )
 
 __all__ = ["CONFIGURATIONS", "router"]
@@ -125,17 +129,16 @@ async def credential_issuer_metadata(code: str, request: Request) -> JSONRespons
 
 
 @router.get("/.well-known/oauth-authorization-server/bodies/{code}")
-async def authorization_server_metadata(code: str, request: Request) -> JSONResponse:
+async def oauth_authorization_server(code: str, request: Request) -> JSONResponse:
     """RFC 8414 metadata: each body is its own authorization server for the pre-authorized
     code grant (OpenID4VCI §12.3, ``pre-authorized_grant_anonymous_access_supported``)."""
     body = state_of(request).body(code)
     return JSONResponse(
-        {
-            "issuer": body.issuer_id,
-            "token_endpoint": f"{body.issuer_id}/token",
-            "grant_types_supported": ["urn:ietf:params:oauth:grant-type:pre-authorized_code"],
-            "pre-authorized_grant_anonymous_access_supported": True,
-        },
+        authorization_server_metadata(
+            body.issuer_id,
+            token_endpoint=f"{body.issuer_id}/token",
+            allow_insecure_localhost=True,
+        ),
         headers={"Cache-Control": "public, max-age=300"},
     )
 
@@ -145,7 +148,7 @@ async def jwt_vc_issuer(code: str, request: Request) -> JSONResponse:
     """SD-JWT VC draft -18 §5: the issuer's keys (the trust list is what verifiers trust)."""
     body = state_of(request).body(code)
     return JSONResponse(
-        {"issuer": body.issuer_id, "jwks": {"keys": [key.to_json() for key in body.keys]}},
+        jwt_vc_issuer_metadata(body.issuer_id, body.keys, allow_insecure_localhost=True),
         headers={"Cache-Control": "public, max-age=300"},
     )
 
@@ -245,6 +248,11 @@ async def _offer_payload(
     state = state_of(request)
     body = state.body(registration.body_code)
     configuration_ids = _configurations_for(registration.tier)
+    tx_spec = TxCode(
+        input_mode="numeric",
+        length=state.settings.tx_code_length,
+        description="アプリに表示された確認コード / the code shown in the app",
+    )
     code, tx_code = await create_offer(
         conn,
         registration=registration,
@@ -252,17 +260,13 @@ async def _offer_payload(
         now=state.now_s(),
         lifetime=int(state.settings.offer_lifetime.total_seconds()),
         random=state.random,
-        tx_code_length=state.settings.tx_code_length,
+        tx_code=tx_spec,
     )
     offer = CredentialOffer(
         credential_issuer=body.issuer_id,
         credential_configuration_ids=configuration_ids,
         pre_authorized_code=code,
-        tx_code=TxCode(
-            input_mode="numeric",
-            length=state.settings.tx_code_length,
-            description="アプリに表示された確認コード / the code shown in the app",
-        ),
+        tx_code=tx_spec,
     )
     return {
         "credential_offer": offer.to_json(),
@@ -368,7 +372,7 @@ async def token(code: str, request: Request) -> Response:
         raise failure
     assert grant is not None
     lifetime = int(state.settings.access_token_lifetime.total_seconds())
-    access_token = _access_codec(state).create_access_token(
+    access_token = state.access_tokens.create_access_token(
         AccessGrant(
             registration_id=grant.registration_id,
             body_code=grant.body_code,
@@ -383,25 +387,12 @@ async def token(code: str, request: Request) -> Response:
     )
 
 
-def _access_codec(state: Any) -> AccessTokenCodec:
-    return AccessTokenCodec(
-        state.settings.secrets,
-        lifetime=int(state.settings.access_token_lifetime.total_seconds()),
-    )
-
-
-def _nonce_codec(state: Any) -> NonceCodec:
-    return NonceCodec(
-        state.settings.secrets, lifetime=int(state.settings.nonce_lifetime.total_seconds())
-    )
-
-
 @router.post("/bodies/{code}/nonce")
 async def nonce(code: str, request: Request) -> JSONResponse:
     """OpenID4VCI §7: a fresh c_nonce (sealed, so any server process can check it)."""
     state = state_of(request)
     state.body(code)
-    value = _nonce_codec(state).create_nonce(now=state.now_s(), random=state.random)
+    value = state.nonces.create_nonce(now=state.now_s(), random=state.random)
     return JSONResponse({"c_nonce": value}, headers={"Cache-Control": "no-store"})
 
 
@@ -418,9 +409,9 @@ async def credential(
     if authorization is None or not authorization.startswith("Bearer "):
         raise VerificationError(ErrorCode.ACCESS_TOKEN_INVALID, "no bearer token")
     now_s = state.now_s()
-    grant = (
-        _access_codec(state).verify_access_token(authorization[len("Bearer ") :], now=now_s).grant
-    )
+    grant = state.access_tokens.verify_access_token(
+        authorization[len("Bearer ") :], now=now_s
+    ).grant
     if grant.body_code != body.code:
         raise VerificationError(ErrorCode.ACCESS_TOKEN_INVALID, "token of another issuer")
     raw = await request.body()
@@ -431,17 +422,16 @@ async def credential(
     parsed = parse_credential_request(
         value, known_configuration_ids=grant.credential_configuration_ids
     )
-    nonce_codec = _nonce_codec(state)
     proofs = verify_proofs(
         parsed.proof_jwts,
         audience=body.issuer_id,
         now=now_s,
         batch_size=state.settings.batch_size,
-        nonce_check=nonce_codec.nonce_check(now=now_s),
+        nonce_check=state.nonces.nonce_check(now=now_s),
     )
     tier, fmt = CONFIGURATIONS[parsed.credential_configuration_id]
     now = state.now()
-    policy = IssuancePolicy(credential_lifetime=state.settings.credential_lifetime)
+    policy = state.issuance_policy
 
     async def handler(conn: Any) -> tuple[int, dict[str, Any]]:
         registration = await load_registration(conn, grant.registration_id)
@@ -541,7 +531,7 @@ async def status_list(code: str, list_name: str, request: Request) -> Response:
     if row is None:
         raise RequestError(ErrorCode.RESOURCE_NOT_FOUND, "no such status list")
     etag = _etag(row["sequence"], row["issued_at"], form)
-    max_age = max(0, min(int(state.settings.status_list_ttl.total_seconds()), 300))
+    max_age = max(0, min(int(state.settings.status_lists.ttl.total_seconds()), 300))
     headers = {
         "ETag": etag,
         "Cache-Control": f"public, max-age={max_age}",
@@ -591,20 +581,10 @@ async def trust_list_entry(code: str, request: Request) -> JSONResponse:
         issuer_url=body.issuer_id,
         keys=trusted,
         status_lists=tuple(
-            StatusListLocation(list_id=list_id, uri=f"{body.issuer_id}/status/{list_id}")
+            StatusListLocation(list_id=list_id, uri=status_list_uri(body.issuer_id, list_id))
             for list_id in lists
         ),
     )
-    document = trust_list_to_json(
-        TrustList(
-            operator=body.issuer_id,
-            sequence=0,
-            issued_at=0,
-            next_update=1,
-            expires_at=1,
-            entries=(entry,),
-        )
+    return JSONResponse(
+        trust_list_entry_to_json(entry), headers={"Cache-Control": "public, max-age=300"}
     )
-    bodies_json = document["bodies"]
-    assert isinstance(bodies_json, list)
-    return JSONResponse(bodies_json[0], headers={"Cache-Control": "public, max-age=300"})

@@ -208,12 +208,10 @@ async def registration_action(
         else:
             changed = await change_status(conn, registration=record, action=action, now=now)
             for status_list_pk in changed:
-                list_id = await conn.scalar(
-                    select(t.status_lists.c.list_id).where(t.status_lists.c.id == status_list_pk)
-                )
-                published[str(list_id)] = await publish_status_list(
+                list_id, sequence = await publish_status_list(
                     conn, status_list_pk=status_list_pk, body=body, now=now, settings=state.settings
                 )
+                published[str(list_id)] = sequence
         entry = await append_audit(
             conn,
             body_code=code,

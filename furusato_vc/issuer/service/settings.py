@@ -11,6 +11,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Final
 
+from furusato_vc.issuer.status import StatusListConfig
+
 __all__ = ["DEFAULT_DATABASE_URL", "ServiceSettings", "database_url_for"]
 
 DEFAULT_DATABASE_URL: Final = "sqlite:///furusato-issuer.db"
@@ -56,11 +58,9 @@ class ServiceSettings:
     access_token_lifetime: timedelta = timedelta(minutes=5)
     nonce_lifetime: timedelta = timedelta(minutes=5)
     batch_size: int = 10
-    # status lists
-    status_list_size: int = 1 << 16
-    status_list_max_fill: float = 0.5
-    status_list_ttl: timedelta = timedelta(hours=12)
-    status_list_lifetime: timedelta = timedelta(days=7)
+    # status lists: the issuer library's shape (2 bits, 2**16 entries, half full, ttl 12 h,
+    # lifetime 7 days), and how many empty lists are published ahead of use
+    status_lists: StatusListConfig = StatusListConfig()
     spare_status_lists: int = 2
     # protection of public endpoints
     rate_limit_per_minute: int = 600

@@ -26,6 +26,7 @@ from furusato_vc.core.errors import (
     VerificationError,
 )
 from furusato_vc.core.jose.jwk import PublicJwk, parse_public_jwk
+from furusato_vc.core.oid4vci.token import create_pre_authorized_code, create_tx_code
 from furusato_vc.core.registration.claims import (
     PersonName,
     RegistrationClaims,
@@ -35,13 +36,9 @@ from furusato_vc.core.registration.claims import (
 )
 from furusato_vc.core.statuslist.allocation import StatusSlot, draw_index
 from furusato_vc.core.statuslist.encoding import StatusListBuilder, StatusType
-from furusato_vc.core.statuslist.token import (
-    StatusListTokenContent,
-    sign_status_list_cwt,
-    sign_status_list_jwt,
-)
 from furusato_vc.issuer.service import schema as t
 from furusato_vc.issuer.service.keystore import open_signing_key
+from furusato_vc.issuer.status import sign_status_list_tokens
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -49,6 +46,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
 
     from furusato_vc.core.jose.signer import Signer
+    from furusato_vc.core.oid4vci.offer import TxCode
     from furusato_vc.core.randomness import RandomSource
     from furusato_vc.issuer.service.settings import ServiceSettings
 
@@ -68,8 +66,6 @@ __all__ = [
     "register",
     "republish_due",
 ]
-
-STATUS_BITS: Final = 2
 
 
 def _json(value: object) -> str:
@@ -357,7 +353,7 @@ async def create_offer(
     now: int,
     lifetime: int,
     random: RandomSource,
-    tx_code_length: int,
+    tx_code: TxCode,
 ) -> tuple[str, str]:
     """A single-use pre-authorized code and its transaction code (OpenID4VCI §4.1.1).
     Only their SHA-256 is stored; the caller shows the tx_code to the person once.
@@ -367,30 +363,21 @@ async def create_offer(
     """
     if registration.state != "active":
         raise IssuanceError(ErrorCode.REGISTRATION_NOT_ACTIVE, "registration is not active")
-    code = b64url_encode(random.token_bytes(32))
-    tx_code = _numeric_code(random, tx_code_length)
+    code = create_pre_authorized_code(random=random)
+    secret_tx_code = create_tx_code(tx_code, random=random)
     await conn.execute(
         t.offers.insert().values(
             code_hash=sha256(code.encode()),
             registration_id=registration.id,
             body_code=registration.body_code,
-            tx_code_hash=sha256(tx_code.encode()),
+            tx_code_hash=sha256(secret_tx_code.encode()),
             configuration_ids=_json(list(configuration_ids)),
             expires_at=now + lifetime,
             used_at=None,
             failed_attempts=0,
         )
     )
-    return code, tx_code
-
-
-def _numeric_code(random: RandomSource, length: int) -> str:
-    digits: list[str] = []
-    while len(digits) < length:
-        byte = random.token_bytes(1)[0]
-        if byte < 250:  # rejection sampling: no modulo bias
-            digits.append(str(byte % 10))
-    return "".join(digits)
+    return code, secret_tx_code
 
 
 async def redeem_offer(
@@ -473,8 +460,8 @@ async def _ensure_spare_lists(
             insert_ignore(conn, t.status_lists).values(
                 body_code=body_code,
                 list_id=(highest or 0) + offset,
-                size=settings.status_list_size,
-                bits=STATUS_BITS,
+                size=settings.status_lists.size,
+                bits=settings.status_lists.bits,
                 allocated=0,
                 open=True,
                 created_at=now,
@@ -526,7 +513,7 @@ async def allocate_slots(
             await _ensure_spare_lists(conn, body_code=body_code, now=now, settings=settings)
             created = True
             continue
-        limit = int(row["size"] * settings.status_list_max_fill)
+        limit = int(row["size"] * settings.status_lists.max_fill)
         slots: list[StatusSlot] = []
         for _draw in range(64):
             need = count - len(slots)
@@ -572,6 +559,14 @@ async def allocate_slots(
     raise StorageError(ErrorCode.STATUS_LIST_EXHAUSTED, "no open status list")
 
 
+# action → (states it may start from, the registration's new state, the status value written)
+_TRANSITIONS: Final = {
+    "suspend": (("active",), "suspended", StatusType.SUSPENDED),
+    "reinstate": (("suspended",), "active", StatusType.VALID),
+    "revoke": (("active", "suspended"), "revoked", StatusType.INVALID),
+}
+
+
 async def change_status(
     conn: AsyncConnection, *, registration: RegistrationRecord, action: str, now: int
 ) -> list[int]:
@@ -582,28 +577,18 @@ async def change_status(
         IssuanceError: ``status_change_not_allowed`` (revoked is final; suspend only an
             active registration, reinstate only a suspended one).
     """
-    allowed = {
-        "suspend": ("active",),
-        "reinstate": ("suspended",),
-        "revoke": ("active", "suspended"),
-    }
-    states = {"suspend": "suspended", "reinstate": "active", "revoke": "revoked"}
-    values = {
-        "suspend": StatusType.SUSPENDED,
-        "reinstate": StatusType.VALID,
-        "revoke": StatusType.INVALID,
-    }
-    if registration.state not in allowed[action]:
+    allowed_from, new_state, value = _TRANSITIONS[action]
+    if registration.state not in allowed_from:
         raise IssuanceError(ErrorCode.STATUS_CHANGE_NOT_ALLOWED, f"cannot {action} this")
     await conn.execute(
         update(t.registrations)
         .where(t.registrations.c.id == registration.id)
-        .values(state=states[action], updated_at=now)
+        .values(state=new_state, updated_at=now)
     )
     changed = await conn.execute(
         update(t.status_entries)
         .where(t.status_entries.c.registration_id == registration.id)
-        .values(value=int(values[action]))
+        .values(value=int(value))
         .returning(t.status_entries.c.status_list_pk)
     )
     return sorted(set(changed.scalars().all()))
@@ -616,9 +601,9 @@ async def publish_status_list(
     body: BodyRecord,
     now: int,
     settings: ServiceSettings,
-) -> int:
+) -> tuple[int, int]:
     """Sign the list's current state in both forms and store it as the published token
-    (the sequence goes up by one). Returns the new sequence."""
+    (the sequence goes up by one). Returns the list's short id and its new sequence."""
     row = (
         (await conn.execute(select(t.status_lists).where(t.status_lists.c.id == status_list_pk)))
         .mappings()
@@ -635,16 +620,15 @@ async def publish_status_list(
     builder = StatusListBuilder(size=row["size"], bits=row["bits"])
     for idx, value in entries.all():
         builder.set(idx, value)
-    content = StatusListTokenContent(
+    signed = sign_status_list_tokens(
+        builder.freeze(),
         uri=status_list_uri(body.issuer_id, row["list_id"]),
+        list_id=row["list_id"],
         issuer=body.issuer_id,
+        signer=body.signer,
         issued_at=now,
-        expires_at=now + int(settings.status_list_lifetime.total_seconds()),
-        ttl=int(settings.status_list_ttl.total_seconds()),
-        status_list=builder.freeze(),
+        config=settings.status_lists,
     )
-    jwt = sign_status_list_jwt(content, signer=body.signer)
-    cwt = sign_status_list_cwt(content, signer=body.signer)
     previous = await conn.scalar(
         select(t.status_tokens.c.sequence)
         .where(t.status_tokens.c.status_list_pk == status_list_pk)
@@ -654,9 +638,9 @@ async def publish_status_list(
     values = {
         "sequence": sequence,
         "issued_at": now,
-        "expires_at": content.expires_at,
-        "jwt": jwt,
-        "cwt": cwt,
+        "expires_at": signed.expires_at,
+        "jwt": signed.jwt,
+        "cwt": signed.cwt,
     }
     if previous is None:
         await conn.execute(t.status_tokens.insert().values(status_list_pk=status_list_pk, **values))
@@ -666,7 +650,7 @@ async def publish_status_list(
             .where(t.status_tokens.c.status_list_pk == status_list_pk)
             .values(**values)
         )
-    return sequence
+    return row["list_id"], sequence
 
 
 async def publish_unpublished(
@@ -706,7 +690,7 @@ async def republish_due(
 ) -> list[int]:
     """Re-sign the lists whose token is older than half its ``ttl`` (run by
     ``furusato-vc issuer publish`` from cron, and by the service's background task)."""
-    due = now - int(settings.status_list_ttl.total_seconds()) // 2
+    due = now - int(settings.status_lists.ttl.total_seconds()) // 2
     stale = (
         (
             await conn.execute(

@@ -13,6 +13,7 @@ from furusato_vc.core.oid4vci.proof import create_proof_jwt
 from furusato_vc.core.trust import StaticTrust, TrustedIssuer
 
 if TYPE_CHECKING:
+    from furusato_vc.core.errors import ErrorCode
     from tests.issuer.service.conftest import Service
 
 
@@ -124,3 +125,16 @@ def trust_from_service(service: Service, *codes: str) -> StaticTrust:
         keys = tuple(parse_public_jwk(key) for key in document["jwks"]["keys"])
         issuers.append(TrustedIssuer(body_code=code, issuer_id=document["issuer"], keys=keys))
     return StaticTrust.of(issuers)
+
+
+def assert_problem(response: Any, code: ErrorCode, status: int) -> dict[str, Any]:
+    """An RFC 9457 problem document with our stable code and both messages."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body: dict[str, Any] = response.json()
+    assert body["code"] == code.value
+    assert body["status"] == status
+    assert body["type"] == f"urn:furusato-vc:error:{code.value}"
+    assert body["message_ja"]
+    assert body["message_en"]
+    return body

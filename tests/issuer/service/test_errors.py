@@ -21,6 +21,7 @@ from furusato_vc.runtime import SystemRandom
 from tests.issuer.service.conftest import KESENNUMA, MINAMIMINOWA, Service
 from tests.issuer.service.flows import (
     account,
+    assert_problem,
     new_holder,
     nonce,
     proofs,
@@ -28,15 +29,6 @@ from tests.issuer.service.flows import (
     request_credentials,
     token,
 )
-
-
-def _problem(response: Any, code: ErrorCode, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body: dict[str, Any] = response.json()
-    assert body["code"] == code.value
-    assert body["status"] == status
-    return body
 
 
 def _run(service: Service, statement: Any) -> None:
@@ -61,7 +53,7 @@ def test_malformed_request_names_the_fields(service: Service) -> None:
         json={"account": account(), "body_code": "42056", "surprise": 1},
         headers={"Idempotency-Key": secrets.token_hex(8)},
     )
-    body = _problem(response, ErrorCode.MALFORMED_REQUEST, 400)
+    body = assert_problem(response, ErrorCode.MALFORMED_REQUEST, 400)
     assert "body_code" in body["detail"]
 
 
@@ -78,20 +70,20 @@ def test_offer_for_a_suspended_registration_is_refused(service: Service) -> None
         json={"account": who},
         headers={"Idempotency-Key": secrets.token_hex(8)},
     )
-    _problem(response, ErrorCode.REGISTRATION_NOT_ACTIVE, 409)
+    assert_problem(response, ErrorCode.REGISTRATION_NOT_ACTIVE, 409)
     # someone else's account is told nothing
     stranger = service.client.post(
         f"/registrations/{rid}/offers",
         json={"account": account()},
         headers={"Idempotency-Key": secrets.token_hex(8)},
     )
-    _problem(stranger, ErrorCode.RESOURCE_NOT_FOUND, 404)
+    assert_problem(stranger, ErrorCode.RESOURCE_NOT_FOUND, 404)
 
 
 def test_body_not_accepting_registrations(service: Service) -> None:
     state = _state(service)
     state.bodies[KESENNUMA] = replace(state.bodies[KESENNUMA], accepting=False)
-    _problem(register(service, KESENNUMA), ErrorCode.BODY_NOT_ISSUING, 409)
+    assert_problem(register(service, KESENNUMA), ErrorCode.BODY_NOT_ISSUING, 409)
 
 
 def test_database_unavailable(service: Service, tmp_path: Any) -> None:
@@ -99,7 +91,7 @@ def test_database_unavailable(service: Service, tmp_path: Any) -> None:
     original = state.engine
     state.engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path}/missing/dir/x.db")
     try:
-        _problem(register(service, KESENNUMA), ErrorCode.DATABASE_UNAVAILABLE, 503)
+        assert_problem(register(service, KESENNUMA), ErrorCode.DATABASE_UNAVAILABLE, 503)
     finally:
         state.engine = original
 
@@ -134,13 +126,15 @@ def test_status_list_exhausted_when_no_index_can_be_drawn(
     response = request_credentials(
         service, KESENNUMA, access["access_token"], "registration_basic_sd_jwt", again
     )
-    _problem(response, ErrorCode.STATUS_LIST_EXHAUSTED, 503)
+    assert_problem(response, ErrorCode.STATUS_LIST_EXHAUSTED, 503)
 
 
 def test_method_not_allowed_and_not_found(service: Service) -> None:
-    _problem(service.client.get(f"/bodies/{KESENNUMA}/token"), ErrorCode.METHOD_NOT_ALLOWED, 405)
-    _problem(service.client.get("/nowhere"), ErrorCode.RESOURCE_NOT_FOUND, 404)
-    _problem(
+    assert_problem(
+        service.client.get(f"/bodies/{KESENNUMA}/token"), ErrorCode.METHOD_NOT_ALLOWED, 405
+    )
+    assert_problem(service.client.get("/nowhere"), ErrorCode.RESOURCE_NOT_FOUND, 404)
+    assert_problem(
         service.client.get("/.well-known/openid-credential-issuer/bodies/131016"),
         ErrorCode.RESOURCE_NOT_FOUND,
         404,
@@ -168,7 +162,7 @@ def test_idempotency_in_progress(service: Service) -> None:
         content=raw,
         headers={"Idempotency-Key": key, "Content-Type": "application/json"},
     )
-    _problem(response, ErrorCode.IDEMPOTENCY_IN_PROGRESS, 409)
+    assert_problem(response, ErrorCode.IDEMPOTENCY_IN_PROGRESS, 409)
 
 
 def test_rate_limited(service: Service) -> None:
@@ -176,7 +170,7 @@ def test_rate_limited(service: Service) -> None:
     _state(service).limiter.buckets.clear()
     service.client.post(f"/bodies/{KESENNUMA}/nonce")
     response = service.client.post(f"/bodies/{KESENNUMA}/nonce")
-    _problem(response, ErrorCode.RATE_LIMITED, 429)
+    assert_problem(response, ErrorCode.RATE_LIMITED, 429)
     assert response.headers["retry-after"] == "60"
 
 
@@ -187,4 +181,4 @@ def test_request_too_large(service: Service) -> None:
         content=big,
         headers={"Idempotency-Key": "k", "Content-Type": "application/json"},
     )
-    _problem(response, ErrorCode.REQUEST_TOO_LARGE, 413)
+    assert_problem(response, ErrorCode.REQUEST_TOO_LARGE, 413)

@@ -12,6 +12,7 @@ from furusato_vc.wallet import accept_credential
 from tests.issuer.service.conftest import KESENNUMA, MINAMIMINOWA, MIYAGI, Service
 from tests.issuer.service.flows import (
     account,
+    assert_problem,
     issue,
     new_holder,
     nonce,
@@ -21,16 +22,6 @@ from tests.issuer.service.flows import (
     token,
     trust_from_service,
 )
-
-
-def _problem(response: object, code: ErrorCode, status: int) -> None:
-    assert response.status_code == status, response.text  # type: ignore[attr-defined]
-    assert response.headers["content-type"].startswith("application/problem+json")  # type: ignore[attr-defined]
-    body = response.json()  # type: ignore[attr-defined]
-    assert body["code"] == code.value
-    assert body["type"] == f"urn:furusato-vc:error:{code.value}"
-    assert body["message_ja"]
-    assert body["message_en"]
 
 
 def test_registration_returns_an_offer_and_records_the_prefecture(service: Service) -> None:
@@ -76,7 +67,7 @@ def test_compact_credentials_are_issued_for_the_qr(service: Service) -> None:
 def test_registering_twice_with_one_body_is_refused(service: Service) -> None:
     who = account()
     assert register(service, KESENNUMA, who=who).status_code == 201
-    _problem(register(service, KESENNUMA, who=who), ErrorCode.REGISTRATION_EXISTS, 409)
+    assert_problem(register(service, KESENNUMA, who=who), ErrorCode.REGISTRATION_EXISTS, 409)
 
 
 def test_limit_reached(service: Service) -> None:
@@ -84,9 +75,11 @@ def test_limit_reached(service: Service) -> None:
     state.settings = replace(state.settings, max_registrations_per_person=1)
     who = account()
     assert register(service, KESENNUMA, who=who).status_code == 201
-    _problem(register(service, MINAMIMINOWA, who=who), ErrorCode.REGISTRATION_LIMIT_REACHED, 409)
+    assert_problem(
+        register(service, MINAMIMINOWA, who=who), ErrorCode.REGISTRATION_LIMIT_REACHED, 409
+    )
     # the prefecture record that came with the first does not count, and is not a new choice
-    _problem(register(service, MIYAGI, who=who), ErrorCode.REGISTRATION_EXISTS, 409)
+    assert_problem(register(service, MIYAGI, who=who), ErrorCode.REGISTRATION_EXISTS, 409)
 
 
 def test_idempotent_registration_replays_the_first_response(service: Service) -> None:
@@ -101,14 +94,14 @@ def test_idempotent_registration_replays_the_first_response(service: Service) ->
 def test_idempotency_key_with_another_body_is_refused(service: Service) -> None:
     key = secrets.token_hex(8)
     assert register(service, KESENNUMA, key=key).status_code == 201
-    _problem(register(service, KESENNUMA, key=key), ErrorCode.IDEMPOTENCY_KEY_REUSED, 422)
+    assert_problem(register(service, KESENNUMA, key=key), ErrorCode.IDEMPOTENCY_KEY_REUSED, 422)
 
 
 def test_posts_need_an_idempotency_key(service: Service) -> None:
     response = service.client.post(
         "/registrations", json={"account": account(), "body_code": KESENNUMA}
     )
-    _problem(response, ErrorCode.IDEMPOTENCY_KEY_MISSING, 400)
+    assert_problem(response, ErrorCode.IDEMPOTENCY_KEY_MISSING, 400)
 
 
 def test_wrong_tx_code_counts_and_the_code_dies(service: Service) -> None:
@@ -116,12 +109,12 @@ def test_wrong_tx_code_counts_and_the_code_dies(service: Service) -> None:
     offer = body["credential_offer"]
     wrong = "000000" if body["tx_code"] != "000000" else "111111"
     for _ in range(service.settings.tx_code_max_attempts - 1):
-        _problem(token(service, KESENNUMA, offer, wrong), ErrorCode.TX_CODE_INVALID, 400)
+        assert_problem(token(service, KESENNUMA, offer, wrong), ErrorCode.TX_CODE_INVALID, 400)
     last = token(service, KESENNUMA, offer, wrong)
-    _problem(last, ErrorCode.TX_CODE_ATTEMPTS_EXCEEDED, 400)
+    assert_problem(last, ErrorCode.TX_CODE_ATTEMPTS_EXCEEDED, 400)
     assert last.json()["error"] == "invalid_grant"
     # even the right code no longer works
-    _problem(
+    assert_problem(
         token(service, KESENNUMA, offer, body["tx_code"]), ErrorCode.TX_CODE_ATTEMPTS_EXCEEDED, 400
     )
 
@@ -129,7 +122,7 @@ def test_wrong_tx_code_counts_and_the_code_dies(service: Service) -> None:
 def test_missing_tx_code(service: Service) -> None:
     body = register(service, KESENNUMA).json()
     response = token(service, KESENNUMA, body["credential_offer"], None)
-    _problem(response, ErrorCode.TX_CODE_MISSING, 400)
+    assert_problem(response, ErrorCode.TX_CODE_MISSING, 400)
     assert response.json()["error"] == "invalid_request"
 
 
@@ -137,14 +130,14 @@ def test_pre_authorized_code_is_single_use_and_short_lived(service: Service) -> 
     body = register(service, KESENNUMA).json()
     offer = body["credential_offer"]
     assert token(service, KESENNUMA, offer, body["tx_code"]).status_code == 200
-    _problem(
+    assert_problem(
         token(service, KESENNUMA, offer, body["tx_code"]),
         ErrorCode.PRE_AUTHORIZED_CODE_INVALID,
         400,
     )
     late = register(service, MINAMIMINOWA).json()
     service.clock.advance(service.settings.offer_lifetime + timedelta(seconds=1))
-    _problem(
+    assert_problem(
         token(service, MINAMIMINOWA, late["credential_offer"], late["tx_code"]),
         ErrorCode.PRE_AUTHORIZED_CODE_INVALID,
         400,
@@ -153,7 +146,7 @@ def test_pre_authorized_code_is_single_use_and_short_lived(service: Service) -> 
 
 def test_code_of_another_body_is_unknown_there(service: Service) -> None:
     body = register(service, KESENNUMA).json()
-    _problem(
+    assert_problem(
         token(service, MINAMIMINOWA, body["credential_offer"], body["tx_code"]),
         ErrorCode.PRE_AUTHORIZED_CODE_INVALID,
         400,
@@ -164,7 +157,7 @@ def test_unsupported_grant_type(service: Service) -> None:
     response = service.client.post(
         f"/bodies/{KESENNUMA}/token", data={"grant_type": "authorization_code", "code": "x"}
     )
-    _problem(response, ErrorCode.GRANT_TYPE_UNSUPPORTED, 400)
+    assert_problem(response, ErrorCode.GRANT_TYPE_UNSUPPORTED, 400)
     assert response.json()["error"] == "unsupported_grant_type"
 
 
@@ -181,11 +174,11 @@ def test_credential_endpoint_needs_a_valid_access_token(service: Service) -> Non
     response = request_credentials(
         service, KESENNUMA, "not-a-token", "registration_basic_sd_jwt", jwts
     )
-    _problem(response, ErrorCode.ACCESS_TOKEN_INVALID, 401)
+    assert_problem(response, ErrorCode.ACCESS_TOKEN_INVALID, 401)
     assert response.json()["error"] == "invalid_token"
     assert "invalid_token" in response.headers["www-authenticate"]
     other = _access(service, MINAMIMINOWA)
-    _problem(
+    assert_problem(
         request_credentials(service, KESENNUMA, other, "registration_basic_sd_jwt", jwts),
         ErrorCode.ACCESS_TOKEN_INVALID,
         401,
@@ -196,7 +189,7 @@ def test_access_token_expires(service: Service) -> None:
     access = _access(service)
     service.clock.advance(service.settings.access_token_lifetime + timedelta(seconds=1))
     jwts = proofs(service, KESENNUMA, [new_holder()], nonce(service, KESENNUMA))
-    _problem(
+    assert_problem(
         request_credentials(service, KESENNUMA, access, "registration_basic_sd_jwt", jwts),
         ErrorCode.ACCESS_TOKEN_INVALID,
         401,
@@ -207,22 +200,22 @@ def test_credential_request_errors(service: Service) -> None:
     access = _access(service)
     jwts = proofs(service, KESENNUMA, [new_holder()], nonce(service, KESENNUMA))
     unknown = request_credentials(service, KESENNUMA, access, "registration_premium_sd_jwt", jwts)
-    _problem(unknown, ErrorCode.CREDENTIAL_CONFIGURATION_UNKNOWN, 400)
+    assert_problem(unknown, ErrorCode.CREDENTIAL_CONFIGURATION_UNKNOWN, 400)
     assert unknown.json()["error"] == "unknown_credential_configuration"
     missing = service.client.post(
         f"/bodies/{KESENNUMA}/credential",
         json={"credential_configuration_id": "registration_basic_sd_jwt"},
         headers={"Authorization": f"Bearer {access}"},
     )
-    _problem(missing, ErrorCode.PROOF_MISSING, 400)
+    assert_problem(missing, ErrorCode.PROOF_MISSING, 400)
     assert missing.json()["error"] == "invalid_proof"
     stale = proofs(service, KESENNUMA, [new_holder()], "forged-nonce")
     bad_nonce = request_credentials(service, KESENNUMA, access, "registration_basic_sd_jwt", stale)
-    _problem(bad_nonce, ErrorCode.PROOF_NONCE_INVALID, 400)
+    assert_problem(bad_nonce, ErrorCode.PROOF_NONCE_INVALID, 400)
     assert bad_nonce.json()["error"] == "invalid_nonce"
     holder = new_holder()
     twice = proofs(service, KESENNUMA, [holder, holder], nonce(service, KESENNUMA))
-    _problem(
+    assert_problem(
         request_credentials(service, KESENNUMA, access, "registration_basic_sd_jwt", twice),
         ErrorCode.PROOF_KEY_REUSED,
         400,
@@ -233,13 +226,13 @@ def test_credential_request_errors(service: Service) -> None:
         [new_holder() for _ in range(service.settings.batch_size + 1)],
         nonce(service, KESENNUMA),
     )
-    _problem(
+    assert_problem(
         request_credentials(service, KESENNUMA, access, "registration_basic_sd_jwt", many),
         ErrorCode.BATCH_SIZE_EXCEEDED,
         400,
     )
     wrong_audience = proofs(service, MINAMIMINOWA, [new_holder()], nonce(service, KESENNUMA))
-    _problem(
+    assert_problem(
         request_credentials(
             service, KESENNUMA, access, "registration_basic_sd_jwt", wrong_audience
         ),
@@ -251,4 +244,4 @@ def test_credential_request_errors(service: Service) -> None:
         content=b"{not json",
         headers={"Authorization": f"Bearer {access}", "Content-Type": "application/json"},
     )
-    _problem(not_json, ErrorCode.CREDENTIAL_REQUEST_INVALID, 400)
+    assert_problem(not_json, ErrorCode.CREDENTIAL_REQUEST_INVALID, 400)
