@@ -27,16 +27,16 @@ from furusato_vc.issuer.service.deps import (
     RateLimiter,
     ServiceState,
     problem_response,
-    state_of,
 )
 from furusato_vc.issuer.service.routes_public import router as public_router
 from furusato_vc.issuer.service.routes_staff import router as staff_router
 from furusato_vc.runtime import SystemClock, SystemRandom
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Awaitable, Callable
+    from collections.abc import AsyncIterator
 
-    from fastapi.responses import JSONResponse, Response
+    from fastapi.responses import JSONResponse
+    from starlette.types import ASGIApp, Receive, Scope, Send
 
     from furusato_vc.core.randomness import RandomSource
     from furusato_vc.issuer.service.settings import ServiceSettings
@@ -45,6 +45,41 @@ __all__ = ["create_app"]
 
 
 # ---------------------------------------------------------------------------- factory
+
+
+class _Limits:
+    """Request size and per-client rate limits, as a plain ASGI middleware (no task per
+    request): oversized bodies (by ``Content-Length``) and public POSTs over the limit are
+    answered with problem+json before any route runs."""
+
+    def __init__(self, app: ASGIApp, *, settings: ServiceSettings) -> None:
+        self.app = app
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        error: RequestError | None = None
+        for name, value in scope["headers"]:
+            if name == b"content-length" and (
+                not value.isdigit() or int(value) > self.settings.max_request_bytes
+            ):
+                error = RequestError(ErrorCode.REQUEST_TOO_LARGE, "body too large")
+        if (
+            error is None
+            and self.settings.rate_limit_per_minute
+            and scope["method"] == "POST"
+            and not scope["path"].startswith("/staff/")
+        ):
+            client = scope["client"][0] if scope.get("client") else "unknown"
+            if not scope["app"].state.furusato.limiter.allow(client, time.monotonic()):
+                error = RequestError(ErrorCode.RATE_LIMITED, "rate limit")
+        if error is None:
+            await self.app(scope, receive, send)
+            return
+        response = problem_response(error, request=Request(scope))
+        await response(scope, receive, send)
 
 
 def _engine(settings: ServiceSettings) -> AsyncEngine:
@@ -132,32 +167,14 @@ def create_app(
             )
         return problem_response(RequestError(code, ""), request=request)
 
-    @app.middleware("http")
-    async def _limits(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        length = request.headers.get("content-length")
-        if length is not None and (
-            not length.isdigit() or int(length) > settings.max_request_bytes
-        ):
-            return problem_response(
-                RequestError(ErrorCode.REQUEST_TOO_LARGE, "body too large"), request=request
-            )
-        if request.method == "POST" and not request.url.path.startswith("/staff/"):
-            client = request.client.host if request.client else "unknown"
-            if not state_of(request).limiter.allow(client, time.monotonic()):
-                return problem_response(
-                    RequestError(ErrorCode.RATE_LIMITED, "rate limit"), request=request
-                )
-        try:
-            return await call_next(request)
-        except IntegrityError:
-            # a uniqueness race that a retry resolves (the transaction was rolled back)
-            return problem_response(
-                RequestError(ErrorCode.IDEMPOTENCY_IN_PROGRESS, "conflict, retry"),
-                request=request,
-            )
+    @app.exception_handler(IntegrityError)
+    async def _conflict(request: Request, _exc: IntegrityError) -> JSONResponse:
+        # a uniqueness race that a retry resolves (the transaction was rolled back)
+        return problem_response(
+            RequestError(ErrorCode.IDEMPOTENCY_IN_PROGRESS, "conflict, retry"), request=request
+        )
 
+    app.add_middleware(_Limits, settings=settings)
     app.include_router(public_router)
     app.include_router(staff_router)
     return app

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from furusato_vc.core.encoding import dumps_compact
@@ -121,6 +121,30 @@ def problem_response(
 
 # ---------------------------------------------------------------------------- idempotency
 
+_KEY_MATCHES = (t.idempotency_keys.c.scope == bindparam("b_scope")) & (
+    t.idempotency_keys.c.key == bindparam("b_key")
+)
+_STORED_RESPONSE = select(t.idempotency_keys).where(_KEY_MATCHES)
+_STORE_RESPONSE = (
+    update(t.idempotency_keys)
+    .where(_KEY_MATCHES)
+    .values(
+        status_code=bindparam("b_status_code"),
+        content_type=bindparam("b_content_type"),
+        response_body=bindparam("b_response_body"),
+    )
+)
+_CLAIMS: dict[str, Any] = {}
+
+
+def _claim_statement(conn: AsyncConnection) -> Any:
+    dialect = conn.dialect.name
+    if dialect not in _CLAIMS:
+        _CLAIMS[dialect] = insert_ignore(conn, t.idempotency_keys).returning(
+            t.idempotency_keys.c.key
+        )
+    return _CLAIMS[dialect]
+
 
 async def run_idempotent(
     request: Request,
@@ -150,28 +174,20 @@ async def run_idempotent(
     async with state.transaction() as conn:
         if key is not None:
             claimed = await conn.execute(
-                insert_ignore(conn, t.idempotency_keys)
-                .values(
-                    scope=scope,
-                    key=key,
-                    request_hash=request_hash,
-                    status_code=None,
-                    content_type=None,
-                    response_body=None,
-                    created_at=state.now_s(),
-                )
-                .returning(t.idempotency_keys.c.key)
+                _claim_statement(conn),
+                {
+                    "scope": scope,
+                    "key": key,
+                    "request_hash": request_hash,
+                    "status_code": None,
+                    "content_type": None,
+                    "response_body": None,
+                    "created_at": state.now_s(),
+                },
             )
             if claimed.first() is None:
                 row = (
-                    (
-                        await conn.execute(
-                            select(t.idempotency_keys).where(
-                                (t.idempotency_keys.c.scope == scope)
-                                & (t.idempotency_keys.c.key == key)
-                            )
-                        )
-                    )
+                    (await conn.execute(_STORED_RESPONSE, {"b_scope": scope, "b_key": key}))
                     .mappings()
                     .one()
                 )
@@ -189,8 +205,13 @@ async def run_idempotent(
         encoded = dumps_compact(payload).encode()
         if key is not None:
             await conn.execute(
-                update(t.idempotency_keys)
-                .where((t.idempotency_keys.c.scope == scope) & (t.idempotency_keys.c.key == key))
-                .values(status_code=status, content_type="application/json", response_body=encoded)
+                _STORE_RESPONSE,
+                {
+                    "b_scope": scope,
+                    "b_key": key,
+                    "b_status_code": status,
+                    "b_content_type": "application/json",
+                    "b_response_body": encoded,
+                },
             )
     return Response(encoded, status_code=status, media_type="application/json", headers=headers)

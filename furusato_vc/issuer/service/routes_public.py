@@ -61,6 +61,7 @@ from furusato_vc.issuer.service.store import (
     BodyRecord,
     RegistrationRecord,
     allocate_slots,
+    count_allocation,
     create_offer,
     load_registration,
     person_ref,
@@ -440,7 +441,7 @@ async def credential(
                 ErrorCode.CREDENTIAL_REQUEST_INVALID, "registration not active for this type"
             )
         claims = registration.claims()
-        slots, created = await allocate_slots(
+        allocation = await allocate_slots(
             conn,
             body_code=body.code,
             issuer_id=body.issuer_id,
@@ -450,8 +451,7 @@ async def credential(
             random=state.random,
             settings=state.settings,
         )
-        if created:
-            await publish_unpublished(conn, body=body, now=now_s, settings=state.settings)
+        slots = allocation.slots
         issuing = IssuingBody(
             code=body.code,
             issuer_id=body.issuer_id,
@@ -485,6 +485,11 @@ async def credential(
                     policy=policy,
                 )
                 credentials.append(b64url_encode(compact.encode()))
+        # last: the list's fill counter (a row every issuance of this body updates)
+        if await count_allocation(
+            conn, allocation, body_code=body.code, now=now_s, settings=state.settings
+        ):
+            await publish_unpublished(conn, body=body, now=now_s, settings=state.settings)
         return 200, CredentialResponse(credentials=tuple(credentials)).to_json()
 
     return await run_idempotent(

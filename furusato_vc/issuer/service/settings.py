@@ -16,6 +16,8 @@ from furusato_vc.issuer.status import StatusListConfig
 __all__ = ["DEFAULT_DATABASE_URL", "ServiceSettings", "database_url_for"]
 
 DEFAULT_DATABASE_URL: Final = "sqlite:///furusato-issuer.db"
+DEFAULT_RATE_LIMIT_PER_MINUTE: Final = 600
+DEFAULT_DATABASE_POOL_SIZE: Final = 10
 
 
 def database_url_for(url: str) -> str:
@@ -63,9 +65,9 @@ class ServiceSettings:
     status_lists: StatusListConfig = StatusListConfig()
     spare_status_lists: int = 2
     # protection of public endpoints
-    rate_limit_per_minute: int = 600
+    rate_limit_per_minute: int = DEFAULT_RATE_LIMIT_PER_MINUTE  # per address and process; 0: off
     max_request_bytes: int = 64 * 1024
-    database_pool_size: int = 10
+    database_pool_size: int = DEFAULT_DATABASE_POOL_SIZE
 
     def __post_init__(self) -> None:
         if not self.secrets or any(len(secret) < 32 for secret in self.secrets):
@@ -74,6 +76,8 @@ class ServiceSettings:
             raise ValueError("key_encryption_key must be 32 bytes (AES-256)")
         if not 1 <= self.batch_size <= 100:
             raise ValueError("batch_size must be 1..100")
+        if self.rate_limit_per_minute < 0 or self.database_pool_size < 1:
+            raise ValueError("rate_limit_per_minute must be >= 0 and database_pool_size >= 1")
         if self.base_url.endswith("/"):
             raise ValueError("base_url must not end with '/'")
 
@@ -97,7 +101,11 @@ class ServiceSettings:
             )
             secrets_text = secrets_text or values.get("FURUSATO_SECRET", "")
             kek_text = kek_text or values.get("FURUSATO_KEY_ENCRYPTION_KEY", "")
+        rate = os.environ.get("FURUSATO_RATE_LIMIT_PER_MINUTE")
+        pool = os.environ.get("FURUSATO_DATABASE_POOL_SIZE")
         return cls(
+            rate_limit_per_minute=int(rate) if rate else DEFAULT_RATE_LIMIT_PER_MINUTE,
+            database_pool_size=int(pool) if pool else DEFAULT_DATABASE_POOL_SIZE,
             database_url=database_url
             or os.environ.get("FURUSATO_DATABASE_URL", DEFAULT_DATABASE_URL),
             base_url=(base_url or os.environ.get("FURUSATO_BASE_URL", "http://127.0.0.1:8000")),

@@ -7,6 +7,7 @@ Rows never leave this package: functions return frozen dataclasses.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any, Final
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import Table, and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from furusato_vc.core.encoding import b64url_encode
@@ -51,12 +52,14 @@ if TYPE_CHECKING:
     from furusato_vc.issuer.service.settings import ServiceSettings
 
 __all__ = [
+    "Allocation",
     "BodyRecord",
     "OfferGrant",
     "RegistrationRecord",
     "add_body",
     "allocate_slots",
     "change_status",
+    "count_allocation",
     "create_offer",
     "load_registration",
     "publish_status_list",
@@ -81,6 +84,63 @@ def insert_ignore(conn: AsyncConnection, table: Any) -> Any:
     if conn.dialect.name == "postgresql":
         return postgresql.insert(table).on_conflict_do_nothing()
     return sqlite.insert(table).on_conflict_do_nothing()
+
+
+@functools.cache
+def _ignoring(dialect: str, table: Table, *returning: str) -> Any:
+    """A prepared ``INSERT … ON CONFLICT DO NOTHING [RETURNING …]`` for ``dialect``, built
+    once: the hot paths execute prepared statements with parameters, so SQLAlchemy's
+    compiled cache is hit without rebuilding (and re-keying) a statement per request."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement: Any = insert(table).on_conflict_do_nothing()
+    if returning:
+        statement = statement.returning(*(table.c[name] for name in returning))
+    return statement
+
+
+# prepared statements of the per-request paths (parameters by name)
+_PERSON_BY_REF: Final = select(t.persons.c.id).where(t.persons.c.person_ref == bindparam("ref"))
+_PERSON_REGISTRATIONS: Final = select(
+    t.registrations.c.body_code, t.registrations.c.via_registration_id, t.registrations.c.state
+).where(t.registrations.c.person_id == bindparam("person_id"))
+_REGISTRATION_BY_ID: Final = select(t.registrations).where(
+    t.registrations.c.id == bindparam("registration_id")
+)
+_INSERT_REGISTRATION: Final = t.registrations.insert()
+_INSERT_OFFER: Final = t.offers.insert()
+# the token endpoint's happy path in one statement: an unused, unexpired code of this body
+# whose tx_code matches and which has attempts left is marked used (anything else falls
+# back to the detailed checks that name the failure and count the attempt)
+_REDEEM: Final = (
+    update(t.offers)
+    .where(
+        and_(
+            t.offers.c.code_hash == bindparam("b_code_hash"),
+            t.offers.c.body_code == bindparam("b_body_code"),
+            t.offers.c.used_at.is_(None),
+            t.offers.c.expires_at > bindparam("now"),
+            t.offers.c.failed_attempts < bindparam("max_attempts"),
+            or_(
+                t.offers.c.tx_code_hash.is_(None),
+                t.offers.c.tx_code_hash == bindparam("b_tx_code_hash"),
+            ),
+        )
+    )
+    .values(used_at=bindparam("now"))
+    .returning(t.offers.c.registration_id, t.offers.c.body_code, t.offers.c.configuration_ids)
+)
+_OPEN_LIST: Final = (
+    select(t.status_lists.c.id, t.status_lists.c.list_id, t.status_lists.c.size)
+    .where(and_(t.status_lists.c.body_code == bindparam("body_code"), t.status_lists.c.open))
+    .order_by(t.status_lists.c.list_id)
+    .limit(1)
+)
+_COUNT_ALLOCATED: Final = (
+    update(t.status_lists)
+    .where(t.status_lists.c.id == bindparam("list_pk"))
+    .values(allocated=t.status_lists.c.allocated + bindparam("count"))
+    .returning(t.status_lists.c.allocated, t.status_lists.c.size, t.status_lists.c.open)
+)
 
 
 # ---------------------------------------------------------------------------- bodies
@@ -174,14 +234,20 @@ def person_ref(account: str, *, secret: bytes) -> bytes:
     return hmac.new(secret, b"person\x00" + account.encode(), hashlib.sha256).digest()
 
 
-async def _person_id(conn: AsyncConnection, *, ref: bytes, now: int, random: RandomSource) -> str:
+async def _person_id(
+    conn: AsyncConnection, *, ref: bytes, now: int, random: RandomSource
+) -> tuple[str, bool]:
+    """The person's id, creating the person if new; ``True`` when created just now."""
     new_id = b64url_encode(random.token_bytes(16))
-    await conn.execute(
-        insert_ignore(conn, t.persons).values(id=new_id, person_ref=ref, created_at=now)
+    created = await conn.scalar(
+        _ignoring(conn.dialect.name, t.persons, "id"),
+        {"id": new_id, "person_ref": ref, "created_at": now},
     )
-    found = await conn.scalar(select(t.persons.c.id).where(t.persons.c.person_ref == ref))
+    if created is not None:
+        return str(created), True
+    found = await conn.scalar(_PERSON_BY_REF, {"ref": ref})
     assert found is not None
-    return str(found)
+    return str(found), False
 
 
 # ---------------------------------------------------------------------------- registrations
@@ -250,7 +316,7 @@ async def load_registration(conn: AsyncConnection, registration_id: str) -> Regi
     RequestError: ``resource_not_found``.
     """
     row = (
-        (await conn.execute(select(t.registrations).where(t.registrations.c.id == registration_id)))
+        (await conn.execute(_REGISTRATION_BY_ID, {"registration_id": registration_id}))
         .mappings()
         .first()
     )
@@ -281,28 +347,15 @@ async def register(
     Raises:
         IssuanceError: ``registration_exists``, ``registration_limit_reached``.
     """
-    person_id = await _person_id(conn, ref=account_ref, now=now, random=random)
-    # count only registrations the person chose (prefecture records come with them)
-    count = await conn.scalar(
-        select(func.count())
-        .select_from(t.registrations)
-        .where(
-            and_(
-                t.registrations.c.person_id == person_id,
-                t.registrations.c.via_registration_id.is_(None),
-                t.registrations.c.state != "revoked",
-            )
-        )
-    )
-    existing = await conn.scalar(
-        select(t.registrations.c.id).where(
-            and_(t.registrations.c.person_id == person_id, t.registrations.c.body_code == body_code)
-        )
-    )
-    if existing is not None:
-        raise IssuanceError(ErrorCode.REGISTRATION_EXISTS, "already registered with this body")
-    if (count or 0) >= max_registrations:
-        raise IssuanceError(ErrorCode.REGISTRATION_LIMIT_REACHED, "registration limit reached")
+    person_id, new_person = await _person_id(conn, ref=account_ref, now=now, random=random)
+    if not new_person:  # a person created just now has no registrations yet
+        held = (await conn.execute(_PERSON_REGISTRATIONS, {"person_id": person_id})).all()
+        if any(code == body_code for code, _via, _state in held):
+            raise IssuanceError(ErrorCode.REGISTRATION_EXISTS, "already registered with this body")
+        # count only registrations the person chose (prefecture records come with them)
+        chosen = sum(1 for _code, via, state in held if via is None and state != "revoked")
+        if chosen >= max_registrations:
+            raise IssuanceError(ErrorCode.REGISTRATION_LIMIT_REACHED, "registration limit reached")
 
     def values(code: str, via: str | None) -> dict[str, Any]:
         return {
@@ -323,14 +376,18 @@ async def register(
         }
 
     main = values(body_code, None)
-    await conn.execute(t.registrations.insert().values(**main))
     prefecture: RegistrationRecord | None = None
-    if prefecture_code is not None and prefecture_code != body_code:
+    if prefecture_code is None or prefecture_code == body_code:
+        await conn.execute(_INSERT_REGISTRATION, main)
+    elif new_person:  # both rows in one round trip
         record = values(prefecture_code, main["id"])
-        inserted = await conn.execute(
-            insert_ignore(conn, t.registrations).values(**record).returning(t.registrations.c.id)
-        )
-        if inserted.first() is not None:
+        await conn.execute(_INSERT_REGISTRATION, [main, record])
+        prefecture = record_from_row(record)
+    else:  # an existing prefecture registration is kept
+        await conn.execute(_INSERT_REGISTRATION, main)
+        record = values(prefecture_code, main["id"])
+        inserted = await conn.scalar(_ignoring(conn.dialect.name, t.registrations, "id"), record)
+        if inserted is not None:
             prefecture = record_from_row(record)
     return record_from_row(main), prefecture
 
@@ -366,16 +423,17 @@ async def create_offer(
     code = create_pre_authorized_code(random=random)
     secret_tx_code = create_tx_code(tx_code, random=random)
     await conn.execute(
-        t.offers.insert().values(
-            code_hash=sha256(code.encode()),
-            registration_id=registration.id,
-            body_code=registration.body_code,
-            tx_code_hash=sha256(secret_tx_code.encode()),
-            configuration_ids=_json(list(configuration_ids)),
-            expires_at=now + lifetime,
-            used_at=None,
-            failed_attempts=0,
-        )
+        _INSERT_OFFER,
+        {
+            "code_hash": sha256(code.encode()),
+            "registration_id": registration.id,
+            "body_code": registration.body_code,
+            "tx_code_hash": sha256(secret_tx_code.encode()),
+            "configuration_ids": _json(list(configuration_ids)),
+            "expires_at": now + lifetime,
+            "used_at": None,
+            "failed_attempts": 0,
+        },
     )
     return code, secret_tx_code
 
@@ -398,6 +456,25 @@ async def redeem_offer(
             ``tx_code_invalid``, ``tx_code_attempts_exceeded``.
     """
     code_hash = sha256(code.encode())
+    redeemed = (
+        await conn.execute(
+            _REDEEM,
+            {
+                "b_code_hash": code_hash,
+                "b_body_code": body_code,
+                "now": now,
+                "max_attempts": max_attempts,
+                "b_tx_code_hash": b"" if tx_code is None else sha256(tx_code.encode()),
+            },
+        )
+    ).first()
+    if redeemed is not None:
+        return OfferGrant(
+            registration_id=redeemed.registration_id,
+            body_code=redeemed.body_code,
+            configuration_ids=tuple(json.loads(redeemed.configuration_ids)),
+        )
+    # the detailed checks: which failure it is, and a wrong tx_code counts an attempt
     row = (
         (
             await conn.execute(
@@ -469,6 +546,16 @@ async def _ensure_spare_lists(
         )
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Allocation:
+    """Status entries taken for one issuance, not yet counted against the list's fill
+    limit (``count_allocation`` does that last, see there)."""
+
+    slots: tuple[StatusSlot, ...]
+    list_pk: int
+    lists_created: bool
+
+
 async def allocate_slots(
     conn: AsyncConnection,
     *,
@@ -479,84 +566,81 @@ async def allocate_slots(
     now: int,
     random: RandomSource,
     settings: ServiceSettings,
-) -> tuple[list[StatusSlot], bool]:
+) -> Allocation:
     """``count`` fresh status entries at random indices of the body's open list
     (draft-ietf-oauth-status-list-20 §12.5.1). Uniqueness is the database's primary key:
     ``INSERT … ON CONFLICT DO NOTHING`` and a redraw for every index that was taken,
-    by this or any other process.
-
-    Returns the slots and whether new lists were created (the caller publishes them).
+    by this or any other process. Nothing here locks a row other transactions need.
 
     Raises:
         StorageError: ``status_list_exhausted`` if no open list can take the entries.
     """
     created = False
     for _attempt in range(8):
-        row = (
-            (
-                await conn.execute(
-                    select(t.status_lists)
-                    .where(
-                        and_(
-                            t.status_lists.c.body_code == body_code,
-                            t.status_lists.c.open.is_(True),
-                        )
-                    )
-                    .order_by(t.status_lists.c.list_id)
-                    .limit(1)
-                )
-            )
-            .mappings()
-            .first()
-        )
+        row = (await conn.execute(_OPEN_LIST, {"body_code": body_code})).first()
         if row is None:
             await _ensure_spare_lists(conn, body_code=body_code, now=now, settings=settings)
             created = True
             continue
-        limit = int(row["size"] * settings.status_lists.max_fill)
+        list_pk, list_id, size = row
+        uri = status_list_uri(issuer_id, list_id)
+        insert = _ignoring(conn.dialect.name, t.status_entries, "idx")
         slots: list[StatusSlot] = []
         for _draw in range(64):
             need = count - len(slots)
             if need == 0:
                 break
-            wanted = {draw_index(random, row["size"]) for _ in range(need)}
-            inserted = await conn.execute(
-                insert_ignore(conn, t.status_entries)
-                .values(
-                    [
-                        {
-                            "status_list_pk": row["id"],
-                            "idx": idx,
-                            "registration_id": registration_id,
-                            "value": 0,
-                            "created_at": now,
-                        }
-                        for idx in sorted(wanted)
-                    ]
-                )
-                .returning(t.status_entries.c.idx)
-            )
-            uri = status_list_uri(issuer_id, row["list_id"])
+            rows = [
+                {
+                    "status_list_pk": list_pk,
+                    "idx": idx,
+                    "registration_id": registration_id,
+                    "value": 0,
+                    "created_at": now,
+                }
+                for idx in sorted({draw_index(random, size) for _ in range(need)})
+            ]
+            inserted = await conn.execute(insert, rows[0] if len(rows) == 1 else rows)
             slots.extend(
-                StatusSlot(list_id=row["list_id"], uri=uri, idx=idx)
-                for idx in inserted.scalars().all()
+                StatusSlot(list_id=list_id, uri=uri, idx=idx) for idx in inserted.scalars().all()
             )
         if len(slots) < count:
             raise StorageError(ErrorCode.STATUS_LIST_EXHAUSTED, "no free index found")
-        allocated = await conn.scalar(
-            update(t.status_lists)
-            .where(t.status_lists.c.id == row["id"])
-            .values(allocated=t.status_lists.c.allocated + count)
-            .returning(t.status_lists.c.allocated)
-        )
-        if allocated is not None and allocated >= limit:
-            await conn.execute(
-                update(t.status_lists).where(t.status_lists.c.id == row["id"]).values(open=False)
-            )
-            await _ensure_spare_lists(conn, body_code=body_code, now=now, settings=settings)
-            created = True
-        return slots, created
+        return Allocation(slots=tuple(slots), list_pk=list_pk, lists_created=created)
     raise StorageError(ErrorCode.STATUS_LIST_EXHAUSTED, "no open status list")
+
+
+async def count_allocation(
+    conn: AsyncConnection,
+    allocation: Allocation,
+    *,
+    body_code: str,
+    now: int,
+    settings: ServiceSettings,
+) -> bool:
+    """Count the allocation against the list's fill limit (``max_fill`` of its size, so a
+    card's index hides among many) and close the list when it is reached, opening spares.
+    Returns whether new lists were created (the caller publishes them).
+
+    Call it last in the transaction: it updates the list's row, which every issuance of the
+    body also updates, so the row lock is held only until the commit right after it, not
+    while credentials are signed."""
+    allocated, size, still_open = (
+        await conn.execute(
+            _COUNT_ALLOCATED,
+            {"list_pk": allocation.list_pk, "count": len(allocation.slots)},
+        )
+    ).one()
+    created = allocation.lists_created
+    if still_open and allocated >= int(size * settings.status_lists.max_fill):
+        await conn.execute(
+            update(t.status_lists)
+            .where(t.status_lists.c.id == allocation.list_pk)
+            .values(open=False)
+        )
+        await _ensure_spare_lists(conn, body_code=body_code, now=now, settings=settings)
+        created = True
+    return created
 
 
 # action → (states it may start from, the registration's new state, the status value written)
