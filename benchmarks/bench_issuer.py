@@ -305,7 +305,7 @@ def main() -> None:
     }
     secrets_file = workdir / "secrets.env"
     if args.reuse:
-        env_file = HERE / ".bench-issuer-secrets.json"
+        env_file = HERE / f".bench-issuer-secrets-{args.database}.json"
         env.update(json.loads(env_file.read_text()))
     else:
         asyncio.run(_recreate_database(args.database))
@@ -322,7 +322,7 @@ def main() -> None:
                 code,
                 env=env,
             )
-        (HERE / ".bench-issuer-secrets.json").write_text(
+        (HERE / f".bench-issuer-secrets-{args.database}.json").write_text(
             json.dumps({k: env[k] for k in ("FURUSATO_SECRET", "FURUSATO_KEY_ENCRYPTION_KEY")})
         )
         if args.prefill:

@@ -7,7 +7,10 @@ challenge nonce) and as a QR code (offline, one-way) and verified against that b
 Run it with ``make demo``. Artifacts in ``demo-out/``: ``anchor/`` (the trust-anchor
 operator's workspace), ``publication/`` (what the national platform serves), ``bundle/`` (the
 verifier's synced bundle, with the pinned anchor key), ``sd-jwt/`` and ``qr/``. Everything
-happens in one process; later milestones move the issuer behind HTTP.
+happens in one process; then ``demo_service.py`` starts the real issuer service (SQLite, in
+the background) and goes through it over HTTP: OpenID4VCI offer, token, nonce and batch
+credentials, a staff revocation and the republished status list; the issuer metadata it
+fetched is saved to ``demo-out/openid-credential-issuer.json``.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from demo_service import run_service_demo
 
 from furusato_vc.anchor import TrustWorkspace
 from furusato_vc.core.encoding import b64url_decode, b64url_encode, parse_json_object
@@ -291,6 +296,7 @@ def run(out: Path) -> int:
         now=clock.now(),
     )
     failures += _expect_rejected(shop.verify(revoked_qr, now=clock.now()), "失効 revoked")
+    failures += run_service_demo(out)
     print("-" * 64)
     print(f"artifacts written to {out}/")
     return 1 if failures else 0

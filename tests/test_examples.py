@@ -65,12 +65,14 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, Path]:
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # dataclasses resolve the module of their class by name
+    sys.path.insert(0, str(DEMO.parent))  # demo.py imports its sibling demo_service.py
     try:
         spec.loader.exec_module(module)
         demo_main: Callable[[list[str]], int] = module.main
         code = demo_main(["--out", str(out)])
     finally:
         del sys.modules[name]
+        sys.path.remove(str(DEMO.parent))
     return code, out
 
 
@@ -271,3 +273,25 @@ def test_demo_bundle_loads_against_its_pinned_anchor(out_dir: Path) -> None:
 
 def test_demo_private_anchor_key_is_not_world_readable(out_dir: Path) -> None:
     assert (out_dir / "anchor" / "anchor-private.jwk").stat().st_mode & 0o077 == 0
+
+
+def test_demo_went_through_the_running_service(out_dir: Path) -> None:
+    """The second half of the demo talks HTTP to a real ``furusato-vc issuer serve`` on
+    SQLite and saves the issuer metadata it fetched (OpenID4VCI 1.0 §12.2)."""
+    metadata = json.loads((out_dir / "openid-credential-issuer.json").read_text("utf-8"))
+    issuer = metadata["credential_issuer"]
+    assert issuer.startswith("http://127.0.0.1:")
+    assert issuer.endswith("/bodies/042056")
+    assert metadata["credential_endpoint"] == f"{issuer}/credential"
+    assert metadata["nonce_endpoint"] == f"{issuer}/nonce"
+    assert set(metadata["credential_configurations_supported"]) == {
+        "registration_basic_sd_jwt",
+        "registration_basic_compact",
+        "registration_premium_sd_jwt",
+        "registration_premium_compact",
+    }
+    assert {d["locale"] for d in metadata["display"]} == {"ja", "en"}
+    issued = json.loads((out_dir / "service" / "credentials.json").read_text("utf-8"))
+    assert len(issued["registration_basic_sd_jwt"]) == 2
+    assert len(issued["registration_basic_compact"]) == 1
+    assert (out_dir / "service" / "issuer.db").stat().st_size > 0
