@@ -7,7 +7,9 @@ Routes live in :mod:`.routes_public` (metadata, registration, OpenID4VCI, public
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +32,7 @@ from furusato_vc.issuer.service.deps import (
 )
 from furusato_vc.issuer.service.routes_public import router as public_router
 from furusato_vc.issuer.service.routes_staff import router as staff_router
+from furusato_vc.issuer.service.store import republish_due
 from furusato_vc.runtime import SystemClock, SystemRandom
 
 if TYPE_CHECKING:
@@ -41,10 +44,38 @@ if TYPE_CHECKING:
     from furusato_vc.core.randomness import RandomSource
     from furusato_vc.issuer.service.settings import ServiceSettings
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "republish_once"]
 
 
 # ---------------------------------------------------------------------------- factory
+
+_log = logging.getLogger("furusato_vc.issuer.service")
+
+
+async def republish_once(state: ServiceState) -> dict[str, int]:
+    """Re-sign every hosted body's status lists that are due, one transaction per body.
+    Several server processes may run this at once: a list re-signed by one is no longer due
+    for the others (its ``issued_at`` is fresh), and the sequence row is locked while
+    signing, so the worst case is one extra signature, never a lost change."""
+    done: dict[str, int] = {}
+    for code, body in state.bodies.items():
+        async with state.transaction() as conn:
+            lists = await republish_due(conn, body=body, now=state.now_s(), settings=state.settings)
+        done[code] = len(lists)
+    return done
+
+
+async def _republish_forever(state: ServiceState) -> None:
+    interval = state.settings.republish_interval.total_seconds()
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            done = await republish_once(state)
+        except FurusatoError as exc:  # the database is down: try again next time
+            _log.warning("status list republication failed: %s", exc.code.value)
+            continue
+        if any(done.values()):
+            _log.info("status lists republished: %s", {k: v for k, v in done.items() if v})
 
 
 class _Limits:
@@ -126,9 +157,16 @@ def create_app(
         )
         await state.reload_bodies()
         app.state.furusato = state
+        republisher = None
+        if settings.republish_interval.total_seconds() > 0:
+            republisher = asyncio.create_task(_republish_forever(state))
         try:
             yield
         finally:
+            if republisher is not None:
+                republisher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await republisher
             await engine.dispose()
 
     app = FastAPI(

@@ -64,6 +64,9 @@ class ServiceSettings:
     # lifetime 7 days), and how many empty lists are published ahead of use
     status_lists: StatusListConfig = StatusListConfig()
     spare_status_lists: int = 2
+    # how often each server process looks for status lists due for re-signing (tokens older
+    # than half their ttl); zero leaves it to `furusato-vc issuer publish` from cron
+    republish_interval: timedelta = timedelta(minutes=10)
     # protection of public endpoints
     rate_limit_per_minute: int = DEFAULT_RATE_LIMIT_PER_MINUTE  # per address and process; 0: off
     max_request_bytes: int = 64 * 1024
@@ -76,6 +79,8 @@ class ServiceSettings:
             raise ValueError("key_encryption_key must be 32 bytes (AES-256)")
         if not 1 <= self.batch_size <= 100:
             raise ValueError("batch_size must be 1..100")
+        if self.republish_interval.total_seconds() < 0:
+            raise ValueError("republish_interval must not be negative (zero turns it off)")
         if self.rate_limit_per_minute < 0 or self.database_pool_size < 1:
             raise ValueError("rate_limit_per_minute must be >= 0 and database_pool_size >= 1")
         if self.base_url.endswith("/"):
