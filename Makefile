@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: system-deps setup lint typecheck contracts pytest test demo bench clean
+.PHONY: system-deps setup lint typecheck contracts pytest test demo bench bench-issuer-scale clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -61,6 +61,18 @@ bench: setup
 	$(BIN)/python benchmarks/bench_base45.py
 	$(BIN)/python benchmarks/bench_qr_scan.py --frames 60
 	$(BIN)/python benchmarks/bench_bundle.py
+	$(BIN)/python benchmarks/bench_issuer.py --rate 50 --copies 10 --seconds 20 --kill-after 8
+	$(BIN)/python benchmarks/bench_issuer.py --concurrency 48 --copies 1 --seconds 20
+
+# Issuance latency at 10 thousand and at 10 million registrations (about an hour: the
+# prefill writes ~25 million rows); see docs/issuer-deployment.md.
+bench-issuer-scale: setup
+	$(BIN)/python benchmarks/bench_issuer.py --database furusato_scale --prefill 10000 \
+		--concurrency 2 --seconds 20 --no-floor
+	$(BIN)/python benchmarks/issuer_prefill.py --registrations 9990000 \
+		--db postgresql://postgres@127.0.0.1:5432/furusato_scale
+	$(BIN)/python benchmarks/bench_issuer.py --database furusato_scale --reuse \
+		--concurrency 2 --seconds 20 --no-floor
 
 clean:
 	rm -rf $(VENV) demo-out .mypy_cache .ruff_cache .pytest_cache .hypothesis
