@@ -83,7 +83,7 @@ def _trust(args: argparse.Namespace, transport: Transport) -> RegistrationTrust:
     response = transport.request(
         "GET", f"{scheme}://{host}/.well-known/jwt-vc-issuer/{path}", headers={}, body=None
     )
-    if response.status != 200:  # noqa: PLR2004
+    if response.status != 200:
         raise UsageError(f"no jwt-vc-issuer metadata at {issuer} (HTTP {response.status})")
     document = json.loads(response.body)
     body_code = validate_body_code(issuer.rsplit("/", 1)[-1])
@@ -125,8 +125,12 @@ def _plan(plan: PresentationPlan) -> JSONObject:
             for i in plan.always_shown
         ],
         "disclosed": [
-            {"claim": "/".join(str(p) for p in i.path), "label_ja": i.label_ja,
-             "label_en": i.label_en, "value": i.value}
+            {
+                "claim": "/".join(str(p) for p in i.path),
+                "label_ja": i.label_ja,
+                "label_en": i.label_en,
+                "value": i.value,
+            }
             for i in plan.disclosed
         ],
     }
@@ -166,9 +170,14 @@ def _cmd_list(args: argparse.Namespace) -> int:
             "result": "ok",
             "cards": [_summary(card) for card in wallet.cards()],
             "reminders": [
-                {"card_id": r.card_id, "kind": r.kind, "due": r.due.isoformat(),
-                 "days_left": r.days_left, "message_ja": r.message_ja,
-                 "message_en": r.message_en}
+                {
+                    "card_id": r.card_id,
+                    "kind": r.kind,
+                    "due": r.due.isoformat(),
+                    "days_left": r.days_left,
+                    "message_ja": r.message_ja,
+                    "message_en": r.message_en,
+                }
                 for r in wallet.reminders()
             ],
         }

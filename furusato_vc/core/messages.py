@@ -459,7 +459,7 @@ _MESSAGES: dict[ErrorCode, Message] = {
         en="Too many requests. Try again later.",
     ),
     _C.REQUEST_TOO_LARGE: _M(ja="リクエストが大きすぎます。", en="The request is too large."),
-    # wallet (M5)
+    # --- the wallet's codes (M5)
     _C.ISSUER_RESPONSE_INVALID: _M(
         ja="発行元からの応答が正しくありません。時間をおいてもう一度お試しください。",
         en="The issuer's answer is not valid. Try again later.",

@@ -92,13 +92,13 @@ if TYPE_CHECKING:
     from furusato_vc.core.oid4vci.metadata import CredentialConfiguration, IssuerMetadata
     from furusato_vc.core.registration.claims import Tier
     from furusato_vc.core.trust import RegistrationTrust
+    from furusato_vc.wallet.keys import KeyStore
 
 __all__ = [
     "DEFAULT_COPIES",
     "MAX_RESPONSE_BYTES",
     "SUPPORTED_FORMATS",
     "HttpResponse",
-    "KeyStore",
     "ObtainedCredentials",
     "ReceivedCopy",
     "Transport",
@@ -183,25 +183,6 @@ class Transport(Protocol):
             (too large).
         """
         ...
-
-
-class KeyStore(Protocol):
-    """The Wallet's holder keys (implemented by the software key store and by secure-enclave
-    stores); only the methods this client needs."""
-
-    def create_key(self) -> str:
-        """A new ES256 key; returns its key id."""
-        ...
-
-    def signer(self, key_id: str) -> Signer:
-        """Raises:
-        StorageError: ``wallet_key_unavailable`` for an unknown key id.
-        """
-        ...
-
-    def delete_key(self, key_id: str) -> None: ...
-
-    def key_ids(self) -> tuple[str, ...]: ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

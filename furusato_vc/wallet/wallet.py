@@ -41,6 +41,7 @@ from furusato_vc.core.registration.claims import JST, Tier
 from furusato_vc.core.statuslist import StatusType
 from furusato_vc.core.statuslist.token import verify_status_list_jwt
 from furusato_vc.core.trust import StaticTrust, TrustedIssuer
+from furusato_vc.wallet.activity import check_in
 from furusato_vc.wallet.client import obtain_credentials, parse_offer
 from furusato_vc.wallet.holder import (
     HeldCredential,
@@ -53,6 +54,8 @@ from furusato_vc.wallet.keys import SoftwareKeyStore
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
+    from furusato_vc.core.activity import AttendanceRecord
+    from furusato_vc.core.jose.signer import Signer
     from furusato_vc.core.profiles import Profile
     from furusato_vc.core.randomness import RandomSource
     from furusato_vc.core.sdjwt.processing import ClaimPath
@@ -70,6 +73,7 @@ __all__ = [
     "StoredCard",
     "StoredCopy",
     "Wallet",
+    "WalletQr",
 ]
 
 STATE_FORMAT: Final = "furusato-wallet/1"
@@ -178,7 +182,7 @@ def _corrupt(detail: str) -> StorageError:
 
 def _field(obj: Mapping[str, Any], name: str, kind: type | tuple[type, ...]) -> Any:
     value = obj.get(name)
-    if not isinstance(value, kind) or isinstance(value, bool) and kind is int:
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is int):
         raise _corrupt(f"state field {name}")
     return value
 
@@ -304,8 +308,10 @@ class Wallet:
             state = value
         if keys is None:
             stored_keys = state.get("keys")
-            keys = SoftwareKeyStore() if stored_keys is None else SoftwareKeyStore.from_state(
-                stored_keys
+            keys = (
+                SoftwareKeyStore()
+                if stored_keys is None
+                else SoftwareKeyStore.from_state(stored_keys)
             )
         wallet = cls(
             storage=storage,
@@ -333,7 +339,7 @@ class Wallet:
     def save(self) -> None:
         """Write the whole state through the storage backend (atomic)."""
         keys = self._keys.export_state() if isinstance(self._keys, SoftwareKeyStore) else None
-        document = {
+        document: Any = {
             "format": STATE_FORMAT,
             "keys": keys,
             "cards": [_card_to_json(card) for card in self._cards.values()],
@@ -551,7 +557,7 @@ class Wallet:
                         headers={"Accept": "application/statuslist+jwt"},
                         body=None,
                     )
-                    if response.status != 200:  # noqa: PLR2004
+                    if response.status != 200:
                         continue
                     token = response.body.decode("ascii")
                     verify_status_list_jwt(
@@ -628,7 +634,9 @@ class Wallet:
             now=now,
         )
 
-    def plan(self, card_id: str, profile: Profile, *, audience: str | None = None) -> PresentationPlan:
+    def plan(
+        self, card_id: str, profile: Profile, *, audience: str | None = None
+    ) -> PresentationPlan:
         """What a presentation of ``card_id`` to a verifier of ``profile`` will disclose,
         with Japanese and English labels, to show the person before the QR is built.
 
@@ -672,7 +680,9 @@ class Wallet:
             label_en = metadata.label_for(path, _LOCALES_EN) if metadata else None
             value: object = claims
             for step in path:
-                value = value.get(step) if isinstance(value, dict) and isinstance(step, str) else None
+                value = (
+                    value.get(step) if isinstance(value, dict) and isinstance(step, str) else None
+                )
             items.append(
                 DisclosureItem(
                     path=path,
@@ -775,7 +785,35 @@ class Wallet:
             now=now,
         )
 
-    def signer_for(self, key_id: str) -> Any:
+    def check_in(
+        self, activity_qr: str, card_id: str, *, trust: RegistrationTrust
+    ) -> AttendanceRecord:
+        """Check in at a body's activity: verify the activity QR (signed by the body) and
+        return the attendance record, signed with the key of one of the card's SD-JWT VC
+        copies, for the app to submit to the issuer (premium needs three designated
+        activities a year). The copy is not used up: the record goes to its own issuer.
+
+        Raises:
+            StorageError: ``wallet_card_not_found``, ``wallet_copies_exhausted`` (no SD-JWT
+                VC copy), ``wallet_key_unavailable``.
+            FormatError, VerificationError: as
+                :func:`furusato_vc.wallet.activity.check_in` (``activity_not_current``, …).
+        """
+        card = self.card(card_id)
+        now = self._now()
+        copy = next((c for c in card.copies if c.format == SD_JWT_VC_FORMAT), None)
+        if copy is None:
+            raise StorageError(ErrorCode.WALLET_COPIES_EXHAUSTED, "no SD-JWT VC copy")
+        return check_in(
+            activity_qr,
+            held=self._held(card, copy, now),
+            holder=self._keys.signer(copy.key_id),
+            trust=trust,
+            now=now,
+        )
+
+    def signer_for(self, key_id: str) -> Signer:
+        """The signer of a holder key (for the rotating QR)."""
         return self._keys.signer(key_id)
 
     def now(self) -> datetime:
@@ -826,5 +864,3 @@ def _display(value: object) -> str:
     if isinstance(value, dict):
         return ", ".join(f"{k}: {v}" for k, v in value.items())
     return str(value)
-
-
