@@ -9,6 +9,7 @@ a staff member revoking the card and the republished status list showing it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -20,6 +21,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from furusato_vc.core.jose import SoftwareSigner, generate_es256_private_key
@@ -33,9 +35,10 @@ from furusato_vc.runtime import SystemClock
 from furusato_vc.wallet import accept_credential
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from pathlib import Path
 
-__all__ = ["run_service_demo"]
+__all__ = ["RunningService", "register_person", "run_service_demo", "running_service"]
 
 KESENNUMA = "042056"  # 宮城県気仙沼市
 MIYAGI = "040002"  # 宮城県
@@ -116,8 +119,19 @@ def _wait_ready(http: Http, server: subprocess.Popen[bytes], log: Path) -> None:
     raise SystemExit(f"the issuer service did not start; see {log}")
 
 
-def run_service_demo(out: Path) -> int:
-    folder = out / "service"
+@dataclass(frozen=True)
+class RunningService:
+    base: str  # http://127.0.0.1:<port>
+    folder: Path
+    env: dict[str, str]
+    staff_token: str  # an admin of 気仙沼市
+    http: Http
+
+
+@contextlib.contextmanager
+def running_service(folder: Path) -> Iterator[RunningService]:
+    """A fresh issuer service on SQLite in ``folder`` hosting 気仙沼市 and 宮城県, started
+    with the CLI in the background (``furusato-vc issuer serve``) and stopped afterwards."""
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     port = _free_port()
@@ -128,8 +142,6 @@ def run_service_demo(out: Path) -> int:
         "FURUSATO_DATABASE_URL": f"sqlite:///{folder / 'issuer.db'}",
         "FURUSATO_BASE_URL": base,
     }
-    print("-" * 64)
-    print("[発行サービス / the issuer service, over HTTP]")
     _cli("issuer", "init", "--secrets-file", str(folder / "secrets.env"), env=env)
     _cli("issuer", "migrate", env=env)
     for code in (KESENNUMA, MIYAGI):
@@ -138,20 +150,10 @@ def run_service_demo(out: Path) -> int:
         "issuer", "staff-add", "--body", KESENNUMA, "--username", "demo", "--role", "admin", env=env
     )
     log = folder / "service.log"
+    command = [sys.executable, "-m", "furusato_vc.cli", "issuer", "serve", "--port", str(port)]
     with log.open("wb") as log_file:
         server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "furusato_vc.cli",
-                "issuer",
-                "serve",
-                "--port",
-                str(port),
-                "--no-migrate",
-                "--log-level",
-                "info",
-            ],
+            [*command, "--no-migrate", "--log-level", "info"],
             env=env,
             stdout=log_file,
             stderr=subprocess.STDOUT,
@@ -159,7 +161,9 @@ def run_service_demo(out: Path) -> int:
     try:
         http = Http(base)
         _wait_ready(http, server, log)
-        return _walk_through(http, base, out, folder, admin["token"])
+        yield RunningService(
+            base=base, folder=folder, env=env, staff_token=admin["token"], http=http
+        )
     finally:
         server.terminate()
         try:
@@ -167,6 +171,75 @@ def run_service_demo(out: Path) -> int:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+
+
+def register_person(http: Http) -> dict[str, Any]:
+    """What the app does first: register with 気仙沼市; the answer carries the offer."""
+    registered: dict[str, Any] = http.json(
+        "POST",
+        "/registrations",
+        201,
+        json_body={
+            "account": secrets.token_urlsafe(24),
+            "body_code": KESENNUMA,
+            "relationship_types": ["visits", "purchase_or_donation"],
+            "interests": ["漁業", "祭り"],
+        },
+        headers={"Idempotency-Key": secrets.token_hex(16)},
+    )
+    return registered
+
+
+def run_service_demo(out: Path) -> int:
+    print("-" * 64)
+    print("[発行サービス / the issuer service, over HTTP]")
+    with running_service(out / "service") as service:
+        failures = _walk_through(
+            service.http, service.base, out, service.folder, service.staff_token
+        )
+        failures += _wallet_cli(service, out)
+        return failures
+
+
+def _wallet_cli(service: RunningService, out: Path) -> int:
+    """The wallet command line against the running service: init, accept-offer, list,
+    present (the QR as PNG)."""
+    wallet_file = out / "wallet" / "wallet.json"
+    shutil.rmtree(wallet_file.parent, ignore_errors=True)
+    env = {**service.env, "FURUSATO_WALLET": str(wallet_file)}
+    env["FURUSATO_WALLET_PASSPHRASE"] = "demo passphrase (not for real cards)"
+    _cli("wallet", "init", env=env)
+    registered = register_person(service.http)
+    accepted = _cli(
+        "wallet",
+        "accept-offer",
+        registered["credential_offer_uri"],
+        "--tx-code",
+        registered["tx_code"],
+        "--unsafe-trust-issuer",
+        f"{service.base}/bodies/{KESENNUMA}",
+        "--allow-localhost",
+        env=env,
+    )
+    card = accepted["card"]
+    listed = _cli("wallet", "list", env=env)
+    shown = _cli(
+        "wallet",
+        "present",
+        card["card_id"],
+        "--profile",
+        "garbage-station",
+        "--png",
+        str(out / "wallet" / "garbage-station.png"),
+        env=env,
+    )
+    print(
+        f"ウォレット wallet CLI: {card['body_name_ja']} {card['tier_ja']} card with "
+        f"{card['unused_qr_copies']} QR and {card['unused_sd_jwt_copies']} SD-JWT VC copies; "
+        f"{len(listed['cards'])} card(s) listed; QR v{shown['qr_version']} for the garbage "
+        f"station written to {out / 'wallet' / 'garbage-station.png'}"
+    )
+    return 0 if shown["qr_text"].startswith("FJ1:") else 1
 
 
 def _walk_through(http: Http, base: str, out: Path, folder: Path, staff_token: str) -> int:
@@ -183,18 +256,7 @@ def _walk_through(http: Http, base: str, out: Path, folder: Path, staff_token: s
     )
 
     # the app registers the person and receives a credential offer with a tx_code
-    registered = http.json(
-        "POST",
-        "/registrations",
-        201,
-        json_body={
-            "account": secrets.token_urlsafe(24),
-            "body_code": KESENNUMA,
-            "relationship_types": ["visits", "purchase_or_donation"],
-            "interests": ["漁業", "祭り"],
-        },
-        headers={"Idempotency-Key": secrets.token_hex(16)},
-    )
+    registered = register_person(http)
     print(
         f"登録 registered: {registered['registration_id']} with 気仙沼市 (and 宮城県 as "
         f"{registered['prefecture_registration_id']}); "

@@ -168,6 +168,15 @@ SNAPSHOT: tuple[tuple[str, str], ...] = (
     ("idempotency_in_progress", "request"),
     ("rate_limited", "request"),
     ("request_too_large", "request"),
+    ("issuer_response_invalid", "format"),
+    ("issuer_rejected", "verification"),
+    ("activity_not_current", "verification"),
+    ("wallet_passphrase_invalid", "storage"),
+    ("wallet_store_corrupt", "storage"),
+    ("wallet_key_unavailable", "storage"),
+    ("wallet_card_not_found", "storage"),
+    ("wallet_copies_exhausted", "storage"),
+    ("issuer_unavailable", "storage"),
 )
 
 

@@ -295,3 +295,26 @@ def test_demo_went_through_the_running_service(out_dir: Path) -> None:
     assert len(issued["registration_basic_sd_jwt"]) == 2
     assert len(issued["registration_basic_compact"]) == 1
     assert (out_dir / "service" / "issuer.db").stat().st_size > 0
+
+
+def test_demo_used_the_wallet_command_line(out_dir: Path) -> None:
+    """The demo drove ``furusato-vc wallet init | accept-offer | list | present``."""
+    png = out_dir / "wallet" / "garbage-station.png"
+    assert png.read_bytes().startswith(b"\x89PNG")
+    store = json.loads((out_dir / "wallet" / "wallet.json").read_text("ascii"))
+    assert store["format"] == "furusato-wallet-store/1"  # encrypted at rest
+
+
+def test_wallet_embedding_example_runs() -> None:
+    """examples/wallet_embedding.py: an app receives a card and builds a QR."""
+    done = subprocess.run(
+        [sys.executable, str(DEMO.parent / "wallet_embedding.py")],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+        cwd=DEMO.parent,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "QR: FJ1:" in done.stdout
+    assert "有効期限 / Valid until" in done.stdout

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING
 
-from furusato_vc.cli import bundle, issuer, keys, trust
+from furusato_vc.cli import bundle, issuer, keys, trust, wallet
 from furusato_vc.cli.common import EXIT_REJECTED, EXIT_USAGE, Parser, UsageError, emit
 from furusato_vc.core.errors import FurusatoError
 from furusato_vc.core.messages import message_for
@@ -28,6 +28,7 @@ def _build_parser() -> Parser:
     trust.register(sub)
     bundle.register(sub)
     issuer.register(sub)
+    wallet.register(sub)
     return parser
 
 

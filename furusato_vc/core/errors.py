@@ -81,6 +81,7 @@ class ErrorCode(StrEnum):
     MALFORMED_STATUS_LIST = "malformed_status_list"
     MALFORMED_TRUST_LIST = "malformed_trust_list"
     MALFORMED_REQUEST = "malformed_request"
+    ISSUER_RESPONSE_INVALID = "issuer_response_invalid"
 
     # --- verification: well-formed, but not acceptable
     ALGORITHM_NOT_ALLOWED = "algorithm_not_allowed"
@@ -153,6 +154,8 @@ class ErrorCode(StrEnum):
     CREDENTIAL_CONFIGURATION_UNKNOWN = "credential_configuration_unknown"
     CREDENTIAL_REQUEST_INVALID = "credential_request_invalid"
     BATCH_SIZE_EXCEEDED = "batch_size_exceeded"
+    ISSUER_REJECTED = "issuer_rejected"
+    ACTIVITY_NOT_CURRENT = "activity_not_current"
 
     # --- issuance: the issuer refuses to build this
     REGISTRATION_CLAIMS_INVALID = "registration_claims_invalid"
@@ -172,6 +175,12 @@ class ErrorCode(StrEnum):
     DATABASE_UNAVAILABLE = "database_unavailable"
     SIGNING_KEY_UNAVAILABLE = "signing_key_unavailable"
     STATUS_LIST_EXHAUSTED = "status_list_exhausted"
+    WALLET_PASSPHRASE_INVALID = "wallet_passphrase_invalid"
+    WALLET_STORE_CORRUPT = "wallet_store_corrupt"
+    WALLET_KEY_UNAVAILABLE = "wallet_key_unavailable"
+    WALLET_CARD_NOT_FOUND = "wallet_card_not_found"
+    WALLET_COPIES_EXHAUSTED = "wallet_copies_exhausted"
+    ISSUER_UNAVAILABLE = "issuer_unavailable"
 
     # --- request: the service refuses the request as made (raised by service layers only)
     STAFF_UNAUTHENTICATED = "staff_unauthenticated"
@@ -224,6 +233,7 @@ _FORMAT_CODES = frozenset(
         ErrorCode.MALFORMED_STATUS_LIST,
         ErrorCode.MALFORMED_TRUST_LIST,
         ErrorCode.MALFORMED_REQUEST,
+        ErrorCode.ISSUER_RESPONSE_INVALID,
     }
 )
 _ISSUANCE_CODES = frozenset(
@@ -247,6 +257,12 @@ _STORAGE_CODES = frozenset(
         ErrorCode.DATABASE_UNAVAILABLE,
         ErrorCode.SIGNING_KEY_UNAVAILABLE,
         ErrorCode.STATUS_LIST_EXHAUSTED,
+        ErrorCode.WALLET_PASSPHRASE_INVALID,
+        ErrorCode.WALLET_STORE_CORRUPT,
+        ErrorCode.WALLET_KEY_UNAVAILABLE,
+        ErrorCode.WALLET_CARD_NOT_FOUND,
+        ErrorCode.WALLET_COPIES_EXHAUSTED,
+        ErrorCode.ISSUER_UNAVAILABLE,
     }
 )
 _REQUEST_CODES = frozenset(

@@ -459,6 +459,43 @@ _MESSAGES: dict[ErrorCode, Message] = {
         en="Too many requests. Try again later.",
     ),
     _C.REQUEST_TOO_LARGE: _M(ja="リクエストが大きすぎます。", en="The request is too large."),
+    # --- the wallet's codes (M5)
+    _C.ISSUER_RESPONSE_INVALID: _M(
+        ja="発行元からの応答が正しくありません。時間をおいてもう一度お試しください。",
+        en="The issuer's answer is not valid. Try again later.",
+    ),
+    _C.ISSUER_REJECTED: _M(
+        ja="発行元がこの要求を受け付けませんでした。",
+        en="The issuer refused this request.",
+    ),
+    _C.ACTIVITY_NOT_CURRENT: _M(
+        ja="この活動のコードは受付時間外です。",
+        en="This activity code is not valid at this time.",
+    ),
+    _C.WALLET_PASSPHRASE_INVALID: _M(
+        ja="パスフレーズが違います。",
+        en="The passphrase is wrong.",
+    ),
+    _C.WALLET_STORE_CORRUPT: _M(
+        ja="ウォレットのデータが壊れているか、対応していない形式です。",
+        en="The wallet data is damaged or in an unsupported format.",
+    ),
+    _C.WALLET_KEY_UNAVAILABLE: _M(
+        ja="この登録証の鍵が端末にありません。登録証を発行し直してください。",
+        en="The key of this card is not on this device. Have the card issued again.",
+    ),
+    _C.WALLET_CARD_NOT_FOUND: _M(
+        ja="指定された登録証はウォレットにありません。",
+        en="This card is not in the wallet.",
+    ),
+    _C.WALLET_COPIES_EXHAUSTED: _M(
+        ja="未使用の登録証の控えがありません。発行元から追加で受け取ってください。",
+        en="No unused copy of this card is left. Get more copies from the issuer.",
+    ),
+    _C.ISSUER_UNAVAILABLE: _M(
+        ja="発行元に接続できません。通信環境を確認してもう一度お試しください。",
+        en="The issuer cannot be reached. Check the connection and try again.",
+    ),
 }
 
 MESSAGES: Mapping[ErrorCode, Message] = MappingProxyType(_MESSAGES)
