@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from furusato_vc.core.encoding import dumps_compact
 from furusato_vc.core.errors import ErrorCode, FurusatoError, RequestError, StorageError
@@ -96,6 +97,8 @@ class ServiceState:
             raise  # a uniqueness race: the caller (or the middleware) decides
         except (DBAPIError, ConnectionError, OSError) as exc:
             raise StorageError(ErrorCode.DATABASE_UNAVAILABLE, "database error") from exc
+        except PoolTimeoutError as exc:  # every pooled connection busy for pool_timeout
+            raise StorageError(ErrorCode.DATABASE_UNAVAILABLE, "no database connection") from exc
 
 
 def state_of(request: Request) -> ServiceState:

@@ -9,6 +9,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from furusato_vc.core.errors import ErrorCode, StorageError
@@ -92,6 +93,25 @@ def test_database_unavailable(service: Service, tmp_path: Any) -> None:
     state.engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path}/missing/dir/x.db")
     try:
         assert_problem(register(service, KESENNUMA), ErrorCode.DATABASE_UNAVAILABLE, 503)
+    finally:
+        state.engine = original
+
+
+class _ExhaustedPool:
+    """An engine whose connection pool is used up (every connection busy past the pool's
+    timeout): the request must fail as ``database_unavailable`` (503), not as a 500."""
+
+    def begin(self) -> Any:
+        raise PoolTimeoutError("QueuePool limit reached")
+
+
+def test_exhausted_connection_pool_is_database_unavailable(service: Service) -> None:
+    state = _state(service)
+    original = state.engine
+    state.engine = _ExhaustedPool()
+    try:
+        problem = assert_problem(register(service, KESENNUMA), ErrorCode.DATABASE_UNAVAILABLE, 503)
+        assert problem["status"] == 503
     finally:
         state.engine = original
 
