@@ -81,6 +81,17 @@ def _drop(url: str) -> None:
     asyncio.run(_admin_sql(f"{base}/test", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _drop_postgres_template() -> Iterator[None]:
+    """The migrated template is made once per test session; drop it at the end so that
+    repeated runs on one machine leave nothing behind."""
+    yield
+    name = _TEMPLATE.pop("template", None)
+    if name is not None:
+        base, _, _db = POSTGRES_URL.rpartition("/")
+        _drop(f"{base}/{name}")
+
+
 @dataclass
 class Service:
     client: TestClient
