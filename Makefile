@@ -61,7 +61,8 @@ bench: setup
 	$(BIN)/python benchmarks/bench_base45.py
 	$(BIN)/python benchmarks/bench_qr_scan.py --frames 60
 	$(BIN)/python benchmarks/bench_bundle.py
-	$(BIN)/python benchmarks/bench_issuer.py --rate 50 --copies 10 --seconds 20 --kill-after 8
+	$(BIN)/python benchmarks/bench_issuer.py --rate 55 --copies 10 --seconds 20
+	$(BIN)/python benchmarks/bench_issuer.py --rate 40 --copies 10 --seconds 20 --kill-after 8
 	$(BIN)/python benchmarks/bench_issuer.py --concurrency 48 --copies 1 --seconds 20
 
 # Issuance latency at 10 thousand and at 10 million registrations (about an hour: the
