@@ -566,7 +566,7 @@ class Wallet:
                         expected_uri=uri,
                         now=to_numeric_date(now),
                     )
-                except (FurusatoError, UnicodeDecodeError):
+                except (FurusatoError, UnicodeDecodeError, ValueError):  # offline, odd URI
                     continue
                 self._status[uri] = (token, to_numeric_date(now))
                 refreshed += 1
