@@ -300,6 +300,18 @@ def test_stdin_text_with_two_line_endings_is_rejected(
     _assert_rejected(result, ErrorCode.MALFORMED_BASE45)
 
 
+def test_text_starting_with_a_dash_is_passed_with_an_equals_sign(
+    capsys: pytest.CaptureFixture[str], world: World
+) -> None:
+    code, result = _run(
+        capsys, "--bundle", str(world.bundle), "--policy", "shop", "--now", _iso(NOW),
+        "--text=-AAA~",
+    )  # fmt: skip
+    _assert_rejected(result, ErrorCode.MALFORMED_JWS)
+    code, result = _run(capsys, "--bundle", str(world.bundle), "--policy", "shop", "--text", "-A")
+    assert (code, result["code"]) == (EXIT_USAGE, "usage")
+
+
 def test_bundle_and_policy_from_the_environment(
     capsys: pytest.CaptureFixture[str], world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
