@@ -176,6 +176,7 @@ def test_verified_output_names_body_tier_dates_claims_and_benefit(
         "valid_from": "2027-01-15",
         "valid_until": None,
         "expires_at": result["expires_at"],
+        "checked_at": "2027-01-15T00:00:00Z",
         "disclosed": [
             {
                 "claim": "member_number",
@@ -305,7 +306,7 @@ def test_text_starting_with_a_dash_is_passed_with_an_equals_sign(
 ) -> None:
     code, result = _run(
         capsys, "--bundle", str(world.bundle), "--policy", "shop", "--now", _iso(NOW),
-        "--text=-AAA~",
+        "--text=-AAA~x",
     )  # fmt: skip
     _assert_rejected(result, ErrorCode.MALFORMED_JWS)
     code, result = _run(capsys, "--bundle", str(world.bundle), "--policy", "shop", "--text", "-A")
