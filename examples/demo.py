@@ -335,7 +335,7 @@ def verify_with_cli(out: Path) -> int:
         (folder / f"{policy}.json").write_bytes(done.stdout)
         verdict = json.loads(done.stdout)
         if done.returncode == 0 and verdict["result"] == "verified":
-            shown = [f"{item['label_ja']}={item['value']}" for item in verdict["disclosed"]]
+            shown = [f"{item['label_ja']}={_shown(item['value'])}" for item in verdict["disclosed"]]
             benefit = verdict["benefit"]
             print(
                 f"  ✔ {policy}: {verdict['message_ja']} / {verdict['message_en']} — "
@@ -412,6 +412,13 @@ def _show(
     later = clock.now() + timedelta(minutes=2)
     failures += _expect_rejected(kiosk.verify(text, now=later), "2分後の写真 photo 2 minutes later")
     return failures
+
+
+def _shown(value: object) -> str:
+    """A disclosed value for the console: a period as ``from〜until``."""
+    if isinstance(value, dict) and set(value) == {"from", "until"}:
+        return f"{value['from']}〜{value['until']}"
+    return str(value)
 
 
 def _with_extra_disclosure(presentation: str, disclosure: str) -> str:
