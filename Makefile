@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: system-deps setup lint typecheck contracts pytest test demo bench bench-issuer-scale clean
+.PHONY: system-deps setup lint typecheck contracts pytest test fuzz demo bench bench-issuer-scale clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,11 @@ pytest: setup
 
 # README: the one test command (lint + mypy strict + import contracts + pytest)
 test: lint typecheck contracts pytest
+
+# 10,000 random and mutated inputs through `furusato-vc verify` (make test runs 1,000 of them;
+# one in-process call costs ~20 ms, so this takes a few minutes). FURUSATO_FUZZ_SEED varies it.
+fuzz: setup
+	FURUSATO_FUZZ_RUNS=10000 $(BIN)/pytest -q tests/test_cli_verify_fuzz.py
 
 # README: the end-to-end demo; artifacts go to demo-out/
 demo: setup

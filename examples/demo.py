@@ -6,11 +6,16 @@ challenge nonce) and as a QR code (offline, one-way) and verified against that b
 
 Run it with ``make demo``. Artifacts in ``demo-out/``: ``anchor/`` (the trust-anchor
 operator's workspace), ``publication/`` (what the national platform serves), ``bundle/`` (the
-verifier's synced bundle, with the pinned anchor key), ``sd-jwt/`` and ``qr/``. Everything
-happens in one process; then ``demo_service.py`` starts the real issuer service (SQLite, in
-the background) and goes through it over HTTP: OpenID4VCI offer, token, nonce and batch
+verifier's synced bundle, with the pinned anchor key), ``sd-jwt/``, ``qr/`` (one QR per
+built-in verifier policy) and ``verify/`` (the command line's verdicts). The cards are issued
+in one process; then ``demo_service.py`` starts the real issuer service (SQLite, in the
+background) and goes through it over HTTP: OpenID4VCI offer, token, nonce and batch
 credentials, a staff revocation and the republished status list; the issuer metadata it
-fetched is saved to ``demo-out/openid-credential-issuer.json``.
+fetched is saved to ``demo-out/openid-credential-issuer.json``. Then the cards are shown to
+the five built-in checkpoints, and the demo ends by verifying every ``demo-out/qr/*.txt`` with
+the command line, as a checkpoint would::
+
+    furusato-vc verify --bundle demo-out/bundle --policy shop - < demo-out/qr/shop.txt
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import subprocess
 import sys
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -77,6 +83,8 @@ SHOWINGS = (
     Showing(profile="garbage-station", credential="premium", body=MINAMIMINOWA),
     Showing(profile="shop", credential="basic", body=KESENNUMA),
     Showing(profile="nursery", credential="premium", body=MINAMIMINOWA),
+    Showing(profile="school", credential="premium", body=MINAMIMINOWA),
+    Showing(profile="public-facility", credential="premium", body=MINAMIMINOWA),
 )
 
 
@@ -273,7 +281,9 @@ def run(out: Path) -> int:
     bundle = nation.publish_and_sync(clock.now())
     print(f"失効 revoked: status index {slots['revoked'].idx}; bundle synced to {out / 'bundle'}")
 
-    failures = 0
+    # The real issuer service over HTTP (a few seconds); the checkpoints below come after it so
+    # that the QR codes they write are fresh when the command line verifies them at the end.
+    failures = run_service_demo(out)
     for showing in SHOWINGS:
         failures += _show(
             showing,
@@ -296,10 +306,48 @@ def run(out: Path) -> int:
         now=clock.now(),
     )
     failures += _expect_rejected(shop.verify(revoked_qr, now=clock.now()), "失効 revoked")
-    failures += run_service_demo(out)
+    failures += verify_with_cli(out)
     print("-" * 64)
     print(f"artifacts written to {out}/")
     return 1 if failures else 0
+
+
+def verify_with_cli(out: Path) -> int:
+    """Every ``qr/<policy>.txt`` through ``furusato-vc verify`` (a separate process, the system
+    clock, the synced bundle, the built-in policy of that name, any body on the trust list);
+    each verdict is printed and saved as ``verify/<policy>.json``."""
+    print("-" * 64)
+    print("[コマンドラインでの確認 / furusato-vc verify, for every demo-out/qr/*.txt]")
+    folder = out / "verify"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    failures = 0
+    for path in sorted((out / "qr").glob("*.txt")):
+        policy = path.stem
+        with path.open("rb") as text:
+            done = subprocess.run(
+                [sys.executable, "-m", "furusato_vc.cli", "verify", "--bundle",
+                 str(out / "bundle"), "--policy", policy, "-"],
+                stdin=text,
+                capture_output=True,
+                check=False,
+            )  # fmt: skip
+        (folder / f"{policy}.json").write_bytes(done.stdout)
+        verdict = json.loads(done.stdout)
+        if done.returncode == 0 and verdict["result"] == "verified":
+            shown = [f"{item['label_ja']}={_shown(item['value'])}" for item in verdict["disclosed"]]
+            benefit = verdict["benefit"]
+            print(
+                f"  ✔ {policy}: {verdict['message_ja']} / {verdict['message_en']} — "
+                f"{verdict['body']['name_ja']}, {verdict['tier_ja']}/{verdict['tier_en']}"
+                + (f"; 開示 {', '.join(shown)}" if shown else "")
+                + (f"; 特典 {benefit['ja']} / {benefit['en']}" if benefit else "")
+            )
+            continue
+        failures += 1
+        print(f"  ✘ {policy}: exit {done.returncode} {verdict.get('code')}: "
+              f"{verdict.get('message_ja')} / {verdict.get('message_en')}")  # fmt: skip
+    return failures
 
 
 def _show(
@@ -364,6 +412,13 @@ def _show(
     later = clock.now() + timedelta(minutes=2)
     failures += _expect_rejected(kiosk.verify(text, now=later), "2分後の写真 photo 2 minutes later")
     return failures
+
+
+def _shown(value: object) -> str:
+    """A disclosed value for the console: a period as ``from〜until``."""
+    if isinstance(value, dict) and set(value) == {"from", "until"}:
+        return f"{value['from']}〜{value['until']}"
+    return str(value)
 
 
 def _with_extra_disclosure(presentation: str, disclosure: str) -> str:

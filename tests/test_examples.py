@@ -20,6 +20,7 @@ import pytest
 from PIL import Image
 
 from furusato_vc.core.jose import PublicJwk, parse_public_jwk
+from furusato_vc.core.policy_document import BUILTIN_POLICY_IDS, builtin_policy_document
 from furusato_vc.core.sdjwt import (
     KeyBindingPolicy,
     SdJwtPolicy,
@@ -203,6 +204,13 @@ def test_demo_script_runs_like_make_demo(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "verified" in proc.stdout
     assert (tmp_path / "issuer-jwks.json").is_file()
+    # make demo ends with the command line's verdict on every QR file
+    last = proc.stdout.rsplit("-" * 64, 2)[1]
+    assert "furusato-vc verify" in last
+    assert [line.split(":")[0].strip() for line in last.splitlines() if "✔" in line] == [
+        f"✔ {policy}" for policy in sorted(BUILTIN_POLICY_IDS)
+    ]
+    assert "✘" not in last
 
 
 # --------------------------------------------------------------------------- QR artifacts (M2)
@@ -236,6 +244,27 @@ def test_qr_context_holds_aud_and_iat(out_dir: Path, profile: str) -> None:
     assert set(context) == {"aud", "iat"}
     assert context["aud"] == profile
     assert isinstance(context["iat"], int)
+
+
+# --------------------------------------------------------------------------- the CLI (M6)
+
+
+def test_demo_shows_a_qr_to_every_builtin_policy(out_dir: Path) -> None:
+    assert sorted(path.stem for path in (out_dir / "qr").glob("*.txt")) == sorted(
+        BUILTIN_POLICY_IDS
+    )
+
+
+@pytest.mark.parametrize("policy", BUILTIN_POLICY_IDS)
+def test_demo_verified_each_qr_file_with_the_cli(out_dir: Path, policy: str) -> None:
+    """``make demo`` ends with ``furusato-vc verify --policy <name> - < qr/<name>.txt``."""
+    verdict = json.loads((out_dir / "verify" / f"{policy}.json").read_text("utf-8"))
+    assert verdict["result"] == "verified", verdict
+    assert verdict["policy"]["id"] == policy
+    assert verdict["format"] == "qr"
+    disclosed = {item["claim"] for item in verdict["disclosed"]}
+    expected = {"/".join(map(str, p)) for p in builtin_policy_document(policy).required_disclosures}
+    assert disclosed == expected
 
 
 # --------------------------------------------------------------------------- the bundle (M3)

@@ -74,7 +74,9 @@ PUBLIC_API: dict[str, list[str]] = {
         "Rejected",
         "ReplayCache",
         "SyncResult",
+        "UnknownPolicyError",
         "Verified",
+        "load_policy",
     ],
     "furusato_vc.core.sdjwt": [
         "NO_DECOYS",
@@ -186,6 +188,15 @@ PUBLIC_API: dict[str, list[str]] = {
         "verify_trust_list",
         "verify_trust_list_cwt",
         "verify_trust_list_jwt",
+    ],
+    "furusato_vc.core.policy_document": [
+        "BUILTIN_POLICY_IDS",
+        "MAX_POLICY_DOCUMENT_BYTES",
+        "POLICY_SCHEMA_ID",
+        "PolicyDocument",
+        "builtin_policy_document",
+        "disclosable_claim_paths",
+        "parse_policy_document",
     ],
     "furusato_vc.core.bundle": [
         "AGGREGATE_LIMITS",

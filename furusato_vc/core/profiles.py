@@ -1,8 +1,10 @@
 """Verifier profiles: what each kind of checkpoint asks the holder to disclose.
 
 The wallet discloses exactly ``requested`` (data minimisation, RFC 9901 §10); the verifier
-accepts only when everything in ``required`` was disclosed. A municipality can publish its own
-profile documents later (verifier milestone); these are the built-in ones.
+accepts only when everything in ``required`` was disclosed. These are the built-in ones; each
+also ships as a verifier policy document (``schemas/verifier-policy/builtin/<id>.json``, read by
+:mod:`furusato_vc.core.policy_document`, a test keeps the two equal), and a municipality can
+publish its own documents in that format.
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 presentations) against a verification policy, offline."""
 
 from furusato_vc.verifier.bundle_store import BundleDirectory, SyncResult
+from furusato_vc.verifier.policy_file import UnknownPolicyError, load_policy
 from furusato_vc.verifier.registration import RegistrationVerifier, Rejected, Verified
 from furusato_vc.verifier.replay import ReplayCache
 
@@ -11,5 +12,7 @@ __all__ = [
     "Rejected",
     "ReplayCache",
     "SyncResult",
+    "UnknownPolicyError",
     "Verified",
+    "load_policy",
 ]

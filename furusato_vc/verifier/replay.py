@@ -30,6 +30,12 @@ class ReplayCache:
     def __len__(self) -> int:
         return len(self._expiry)
 
+    def entries(self) -> tuple[tuple[bytes, int], ...]:
+        """Every remembered key with the time until which it is kept (some may already have
+        expired: eviction is lazy). For a verifier that keeps its cache between runs
+        (:mod:`furusato_vc.verifier.replay_file`); restore with :meth:`first_use`."""
+        return tuple(self._expiry.items())
+
     def _evict(self, now: int) -> None:
         heap, expiry = self._heap, self._expiry
         while heap and heap[0][0] <= now:
