@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING
 
-from furusato_vc.cli import bundle, issuer, keys, trust, wallet
+from furusato_vc.cli import bundle, issuer, keys, kiosk, trust, wallet
 from furusato_vc.cli.common import EXIT_REJECTED, EXIT_USAGE, Parser, UsageError, emit
 from furusato_vc.core.errors import FurusatoError
 from furusato_vc.core.messages import message_for
@@ -29,6 +29,7 @@ def _build_parser() -> Parser:
     bundle.register(sub)
     issuer.register(sub)
     wallet.register(sub)
+    kiosk.register(sub)
     return parser
 
 
