@@ -143,7 +143,9 @@ class Kiosk:
 def serving(service: KioskService) -> Iterator[KioskServer]:
     """Serve ``service`` on a free port in a background thread (a generator for fixtures)."""
     server = KioskServer(service, port=0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     try:
         yield server

@@ -1,5 +1,5 @@
 // furusato-vc kiosk page. Everything is served by the local kiosk server; nothing is stored
-// in the browser (no localStorage, no cookies) and verdicts are removed from the page when
+// in the browser (no web storage, no cookie) and verdicts are removed from the page when
 // they clear. Text from the server is only ever set with textContent.
 "use strict";
 
