@@ -148,6 +148,7 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "furusato-vc-kiosk"
     sys_version = ""
     timeout = 15  # a stalled client cannot keep a thread forever
+    wbufsize = 64 * 1024  # headers and body leave in one write (no Nagle delay on small answers)
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002
         """Nothing is logged (the request line is harmless, but a kiosk keeps no records)."""

@@ -90,7 +90,8 @@ def _first_object(stream: object) -> dict[str, object]:
         lines.append(line)
         if line.rstrip() == "}":
             break
-    return json.loads("".join(lines))
+    started: dict[str, object] = json.loads("".join(lines))
+    return started
 
 
 def test_kiosk_command_serves_and_stops_on_sigterm(bundle: Path) -> None:

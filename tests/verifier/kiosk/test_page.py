@@ -27,7 +27,7 @@ from tests.verifier.kiosk.support import Kiosk, png_of, qr_for, serving
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from playwright.sync_api import Browser, Page, Playwright, Route
+    from playwright.sync_api import Browser, FilePayload, Page, Playwright, Route
 
     from furusato_vc.verifier.kiosk import KioskServer
 
@@ -217,11 +217,14 @@ def test_verdict_clears_and_the_scanner_keeps_focus(tmp_path: Path, browser: Bro
 # --------------------------------------------------------------------------- images and camera
 
 
+def _upload(page: Page, name: str, data: bytes) -> None:
+    payload: FilePayload = {"name": name, "mimeType": "image/png", "buffer": data}
+    page.set_input_files("#upload", files=[payload])
+
+
 def test_uploaded_camera_frame_is_verified(kiosk: Kiosk, page: Page) -> None:
     text = qr_for(kiosk.nation.issue(basic_registration()))
-    page.set_input_files(
-        "#upload", files=[{"name": "frame.png", "mimeType": "image/png", "buffer": png_of(text)}]
-    )
+    _upload(page, "frame.png", png_of(text))
     page.wait_for_selector("#verdict[data-result=verified]")
     assert _visible_text(page, "#body-name") == "宮城県気仙沼市（ベーシック）"
     _shot(page, "upload-verified")
@@ -230,9 +233,7 @@ def test_uploaded_camera_frame_is_verified(kiosk: Kiosk, page: Page) -> None:
 def test_uploaded_image_without_a_code_says_so(page: Page) -> None:
     blank = io.BytesIO()
     Image.new("RGB", (200, 200), "white").save(blank, format="PNG")
-    page.set_input_files(
-        "#upload", files=[{"name": "b.png", "mimeType": "image/png", "buffer": blank.getvalue()}]
-    )
+    _upload(page, "blank.png", blank.getvalue())
     page.wait_for_selector("#verdict[data-code=qr_not_found]")
     assert _visible_text(page, "#message-ja") == MESSAGES[ErrorCode.QR_NOT_FOUND].ja
 

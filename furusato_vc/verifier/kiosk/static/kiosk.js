@@ -128,7 +128,7 @@
     verdict.dataset.result = result.result;
     verdict.dataset.code = result.code || "";
     $("idle").hidden = true;
-    $("working").hidden = true;
+    hideWorking();
     verdict.hidden = false;
     body.dataset.state = "verdict";
     renderCounts();
@@ -141,8 +141,17 @@
     clearTimer = setTimeout(showIdle, config.clear_after_ms);
   }
 
+  let workingTimer = null;
+
   function showWorking() {
-    $("working").hidden = false;
+    // only when an answer is slow: an extra repaint would delay a fast verdict
+    clearTimeout(workingTimer);
+    workingTimer = setTimeout(() => { if (busy) $("working").hidden = false; }, 300);
+  }
+
+  function hideWorking() {
+    clearTimeout(workingTimer);
+    $("working").hidden = true;
   }
 
   function networkError() {
@@ -158,12 +167,14 @@
     showWorking();
     try {
       const result = await post("/scan", JSON.stringify({ text }), "application/json");
+      const answeredAt = performance.now();
       showVerdict(result, startedAt);
+      $("verdict").dataset.answerMs = (answeredAt - startedAt).toFixed(1);
     } catch (error) {
       networkError();
     } finally {
       busy = false;
-      $("working").hidden = true;
+      hideWorking();
     }
   }
 
@@ -198,7 +209,7 @@
       networkError();
     } finally {
       busy = false;
-      $("working").hidden = true;
+      hideWorking();
       focusScanner();
     }
   });
