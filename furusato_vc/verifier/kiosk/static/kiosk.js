@@ -273,8 +273,9 @@
   // ------------------------------------------------------------------ status, challenge
 
   function formatTime(seconds, lang) {
+    // registration and status times are Japan times, whatever the device's time zone
     return new Date(seconds * 1000).toLocaleString(lang === "ja" ? "ja-JP" : "en-GB",
-      { dateStyle: "medium", timeStyle: "short" });
+      { dateStyle: "medium", timeStyle: "short", timeZone: "Asia/Tokyo" }) + " JST";
   }
 
   async function refreshStatus() {
