@@ -6,30 +6,35 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: system-deps setup lint typecheck contracts pytest test fuzz demo bench bench-issuer-scale clean
+.PHONY: system-deps setup lint typecheck contracts pytest test fuzz demo bench bench-kiosk bench-issuer-scale clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP)
 
-# System libraries loaded at run time: pyzbar needs Debian's libzbar0 (ZBar, the fallback QR
-# reader). Best effort: where it cannot be installed (no apt-get, no root and no password-less
-# sudo) this warns and carries on; ZBar is then reported as unavailable and its tests skip.
+# System packages, best effort: pyzbar needs Debian's libzbar0 (ZBar, the fallback QR reader);
+# the kiosk page tests and benchmark drive Debian's chromium (/usr/bin/chromium) with
+# Playwright, and its screenshots need a Japanese font (fonts-ipafont-gothic). Where they
+# cannot be installed (no apt-get, no root and no password-less sudo) this warns and carries
+# on; ZBar is then reported as unavailable and its tests skip, and so do the page tests.
 system-deps:
 	@export PATH="$$PATH:/sbin:/usr/sbin"; \
-	if ldconfig -p 2>/dev/null | grep -q 'libzbar.so.0'; then exit 0; fi; \
+	missing=""; \
+	ldconfig -p 2>/dev/null | grep -q 'libzbar.so.0' || missing="$$missing libzbar0"; \
+	test -x /usr/bin/chromium || missing="$$missing chromium"; \
+	fc-list 2>/dev/null | grep -qi -e 'IPAGothic' -e 'Noto Sans CJK' || missing="$$missing fonts-ipafont-gothic"; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" -eq 0 ]; then SUDO=""; \
 	elif command -v sudo >/dev/null 2>&1; then SUDO="sudo -n"; \
 	else SUDO="unavailable"; fi; \
 	if [ "$$SUDO" != unavailable ] && command -v apt-get >/dev/null 2>&1 \
 		&& $$SUDO apt-get update -qq \
-		&& DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends libzbar0 \
-		&& ldconfig -p 2>/dev/null | grep -q 'libzbar.so.0'; then \
-		echo "system-deps: installed libzbar0"; \
+		&& DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; then \
+		echo "system-deps: installed$$missing"; \
 	else \
-		echo "WARNING: system-deps: could not install libzbar0 (needs apt-get and root or" \
-			"password-less sudo); the ZBar QR reader will be unavailable and its tests skipped." >&2; \
+		echo "WARNING: system-deps: could not install$$missing (needs apt-get and root or" \
+			"password-less sudo); ZBar and the kiosk page tests will be skipped." >&2; \
 	fi
 
 setup: system-deps $(STAMP)
@@ -65,10 +70,15 @@ bench: setup
 	$(BIN)/python benchmarks/bench_qr.py
 	$(BIN)/python benchmarks/bench_base45.py
 	$(BIN)/python benchmarks/bench_qr_scan.py --frames 60
+	$(BIN)/python benchmarks/bench_kiosk.py
 	$(BIN)/python benchmarks/bench_bundle.py
 	$(BIN)/python benchmarks/bench_issuer.py --rate 55 --copies 10 --seconds 20
 	$(BIN)/python benchmarks/bench_issuer.py --rate 40 --copies 10 --seconds 20 --kill-after 8
 	$(BIN)/python benchmarks/bench_issuer.py --concurrency 48 --copies 1 --seconds 20
+
+# Kiosk scan-to-verdict in headless Chromium (p50/p99 against the page's own no-op round trip)
+bench-kiosk: setup
+	$(BIN)/python benchmarks/bench_kiosk.py
 
 # Issuance latency at 10 thousand and at 10 million registrations (about an hour: the
 # prefill writes ~25 million rows); see docs/issuer-deployment.md.
@@ -81,4 +91,4 @@ bench-issuer-scale: setup
 		--concurrency 2 --seconds 20 --no-floor
 
 clean:
-	rm -rf $(VENV) demo-out .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) demo-out test-artifacts .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -177,6 +177,7 @@ SNAPSHOT: tuple[tuple[str, str], ...] = (
     ("wallet_card_not_found", "storage"),
     ("wallet_copies_exhausted", "storage"),
     ("issuer_unavailable", "storage"),
+    ("qr_keyboard_layout", "format"),
 )
 
 

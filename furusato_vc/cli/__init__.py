@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING
 
-from furusato_vc.cli import bundle, issuer, keys, trust, verify, wallet
+from furusato_vc.cli import bundle, issuer, keys, kiosk, trust, verify, wallet
 from furusato_vc.cli.common import EXIT_REJECTED, EXIT_USAGE, Parser, UsageError, emit
 from furusato_vc.core.errors import FurusatoError
 from furusato_vc.core.messages import message_for
@@ -30,6 +30,7 @@ def _build_parser() -> Parser:
     issuer.register(sub)
     wallet.register(sub)
     verify.register(sub)
+    kiosk.register(sub)
     return parser
 
 

@@ -82,6 +82,7 @@ class ErrorCode(StrEnum):
     MALFORMED_TRUST_LIST = "malformed_trust_list"
     MALFORMED_REQUEST = "malformed_request"
     ISSUER_RESPONSE_INVALID = "issuer_response_invalid"
+    QR_KEYBOARD_LAYOUT = "qr_keyboard_layout"
 
     # --- verification: well-formed, but not acceptable
     ALGORITHM_NOT_ALLOWED = "algorithm_not_allowed"
@@ -234,6 +235,7 @@ _FORMAT_CODES = frozenset(
         ErrorCode.MALFORMED_TRUST_LIST,
         ErrorCode.MALFORMED_REQUEST,
         ErrorCode.ISSUER_RESPONSE_INVALID,
+        ErrorCode.QR_KEYBOARD_LAYOUT,
     }
 )
 _ISSUANCE_CODES = frozenset(

@@ -464,6 +464,12 @@ _MESSAGES: dict[ErrorCode, Message] = {
         ja="発行元からの応答が正しくありません。時間をおいてもう一度お試しください。",
         en="The issuer's answer is not valid. Try again later.",
     ),
+    _C.QR_KEYBOARD_LAYOUT: _M(
+        ja="スキャナーとこの端末のキーボード配列（JIS/US）が合っていないため、記号が化けています。"
+        "係員はスキャナーの設定を端末の配列に合わせてください。",
+        en="The scanner's keyboard layout (JIS vs US) does not match this device's, so symbols"
+        " are garbled. Staff: set the scanner to the device's layout.",
+    ),
     _C.ISSUER_REJECTED: _M(
         ja="発行元がこの要求を受け付けませんでした。",
         en="The issuer refused this request.",
