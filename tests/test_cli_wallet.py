@@ -122,3 +122,13 @@ def test_unknown_profile_is_a_usage_error(
     _run(capsys, "wallet", "init")
     code, out = _run(capsys, "wallet", "present", "x", "--profile", "casino")
     assert (code, out["code"]) == (EXIT_USAGE, "usage")
+
+
+def test_a_bad_challenge_qr_is_a_clean_rejection(
+    capsys: pytest.CaptureFixture[str], wallet_file: Path
+) -> None:
+    _run(capsys, "wallet", "init")
+    code, out = _run(
+        capsys, "wallet", "present", "x", "--profile", "shop", "--challenge-qr", "FJ1:x"
+    )
+    assert (code, out["code"]) == (EXIT_REJECTED, "qr_prefix_unknown")

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from furusato_vc.cli.common import EXIT_OK, Parser, UsageError, emit, shown
+from furusato_vc.core.challenge import parse_challenge_qr
 from furusato_vc.core.jose.jwk import parse_public_jwk
 from furusato_vc.core.profiles import BUILTIN_PROFILES, builtin_profile
 from furusato_vc.core.registration.bodies import validate_body_code
@@ -197,6 +198,10 @@ def _cmd_present(args: argparse.Namespace) -> int:
     wallet = _open(args)
     if args.profile not in BUILTIN_PROFILES:
         raise UsageError(f"unknown profile {args.profile!r}: {', '.join(BUILTIN_PROFILES)}")
+    if args.challenge_qr is not None:
+        if args.nonce is not None:
+            raise UsageError("give --nonce or --challenge-qr, not both")
+        args.nonce = parse_challenge_qr(args.challenge_qr)
     plan = wallet.plan(args.card, builtin_profile(args.profile), audience=args.audience)
     out: JSONObject = {"result": "ok", "plan": _plan(plan)}
     if args.sd_jwt:
@@ -276,6 +281,9 @@ def register(sub: argparse._SubParsersAction[Parser]) -> None:
     present.add_argument("--profile", required=True, help=", ".join(BUILTIN_PROFILES))
     present.add_argument("--audience", help="the verifier id (default: the profile id)")
     present.add_argument("--nonce", help="the verifier's challenge nonce")
+    present.add_argument(
+        "--challenge-qr", metavar="TEXT", help="the kiosk's challenge QR text (FN1:…)"
+    )
     present.add_argument("--sd-jwt", action="store_true", help="SD-JWT VC instead of the QR")
     present.add_argument("--png", type=Path, help="write the QR code as PNG")
     present.add_argument("--terminal", action="store_true", help="draw the QR on stderr")

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Final, Protocol
 
 from PIL import Image
 
+from furusato_vc.core.challenge import CHALLENGE_PREFIX, encode_challenge_qr
 from furusato_vc.core.errors import ErrorCode, FormatError, FurusatoError
 from furusato_vc.core.jose.jwt import to_numeric_date
 from furusato_vc.core.policy import VerificationPolicyBuilder
@@ -67,7 +68,6 @@ __all__ = [
 
 # The challenge QR: this prefix and the nonce (RFC 4648 Base32, no padding), all QR
 # alphanumeric characters, so the symbol stays tiny (version 2 at level M).
-CHALLENGE_PREFIX: Final = "FN1:"
 CHALLENGE_NONCE_BYTES: Final = 10  # 80 bits, single use, valid for one holder-binding window
 
 _LOCALES_JA: Final = ("ja", "en")
@@ -270,7 +270,7 @@ class KioskService:
     def _new_challenge(self) -> Challenge:
         raw = self._random.token_bytes(CHALLENGE_NONCE_BYTES)
         nonce = base64.b32encode(raw).decode("ascii").rstrip("=")
-        text = CHALLENGE_PREFIX + nonce
+        text = encode_challenge_qr(nonce)
         return Challenge(
             nonce=nonce,
             qr_text=text,

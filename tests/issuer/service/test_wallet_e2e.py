@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from furusato_vc.core.activity import ActivityName, serialize_attendance_record
+from furusato_vc.core.challenge import encode_challenge_qr, parse_challenge_qr
 from furusato_vc.core.errors import ErrorCode, StorageError, VerificationError
 from furusato_vc.core.jose.jwk import parse_public_jwk
 from furusato_vc.core.jose.jwt import to_numeric_date
@@ -315,3 +316,31 @@ def test_unknown_card(service: Service) -> None:
     with pytest.raises(StorageError) as caught:
         wallet.plan("no-such-card", builtin_profile("shop"))
     assert caught.value.code is ErrorCode.WALLET_CARD_NOT_FOUND
+
+
+def test_challenge_mode_binds_the_qr_to_the_kiosk_nonce(service: Service) -> None:
+    wallet = _wallet(service)
+    card_id = _accept(service, wallet)
+    challenge = encode_challenge_qr("MFRGGZDFMZTWQ2LK")  # what the kiosk shows first
+    plan = wallet.plan(card_id, builtin_profile("garbage-station"))
+    qr = wallet.present_qr(plan, nonce=parse_challenge_qr(challenge))
+    trust = _trust(service, KESENNUMA)
+    for nonce, expected in (
+        ("MFRGGZDFMZTWQ2LK", None),
+        ("ZZZZZZZZZZZZZZZZ", ErrorCode.KB_NONCE_MISMATCH),
+    ):
+        policy = (
+            VerificationPolicyBuilder.from_profile(builtin_profile("garbage-station"))
+            .accept_bodies([KESENNUMA])
+            .nonce(nonce)
+            .build()
+        )
+        verifier = RegistrationVerifier(
+            policy=policy, trust=trust, bodies=BODIES, status_checker=ServiceStatus(service, trust)
+        )
+        result = verifier.verify(qr, now=service.clock.now())
+        if expected is None:
+            assert isinstance(result, Verified), result
+        else:
+            assert isinstance(result, Rejected)
+            assert result.code is expected

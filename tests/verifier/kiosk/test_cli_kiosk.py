@@ -154,6 +154,8 @@ def test_a_policy_document_file_sets_profile_scope_and_challenge(
             assert "040002" in accepted  # the prefecture
             assert "042056" in accepted  # and its municipalities (気仙沼市)
             assert "203858" not in accepted
+            with urllib.request.urlopen(str(started["url"]) + "config", timeout=10) as response:
+                assert json.load(response)["profile"]["id"] == "kesennuma-pool"
             process.send_signal(signal.SIGTERM)
             assert process.wait(timeout=10) == EXIT_OK
         finally:
