@@ -157,6 +157,15 @@ class ErrorCode(StrEnum):
     BATCH_SIZE_EXCEEDED = "batch_size_exceeded"
     ISSUER_REJECTED = "issuer_rejected"
     ACTIVITY_NOT_CURRENT = "activity_not_current"
+    # identity proofing (M7): JPKI signing certificate
+    IDENTITY_SIGNATURE_INVALID = "identity_signature_invalid"
+    IDENTITY_CERTIFICATE_UNTRUSTED = "identity_certificate_untrusted"
+    IDENTITY_CERTIFICATE_EXPIRED = "identity_certificate_expired"
+    IDENTITY_CERTIFICATE_NOT_YET_VALID = "identity_certificate_not_yet_valid"
+    IDENTITY_CERTIFICATE_REVOKED = "identity_certificate_revoked"
+    IDENTITY_REVOCATION_UNKNOWN = "identity_revocation_unknown"
+    IDENTITY_ATTRIBUTES_INVALID = "identity_attributes_invalid"
+    IDENTITY_ADDRESS_UNKNOWN = "identity_address_unknown"
 
     # --- issuance: the issuer refuses to build this
     REGISTRATION_CLAIMS_INVALID = "registration_claims_invalid"

@@ -478,6 +478,40 @@ _MESSAGES: dict[ErrorCode, Message] = {
         ja="この活動のコードは受付時間外です。",
         en="This activity code is not valid at this time.",
     ),
+    _C.IDENTITY_SIGNATURE_INVALID: _M(
+        ja="マイナンバーカードの署名を確認できませんでした。もう一度お試しください。",
+        en="The My Number Card signature could not be verified. Please try again.",
+    ),
+    _C.IDENTITY_CERTIFICATE_UNTRUSTED: _M(
+        ja="署名用電子証明書の発行元を確認できませんでした。",
+        en="The issuer of the signing certificate could not be verified.",
+    ),
+    _C.IDENTITY_CERTIFICATE_EXPIRED: _M(
+        ja="署名用電子証明書の有効期限が切れています。",
+        en="The signing certificate has expired.",
+    ),
+    _C.IDENTITY_CERTIFICATE_NOT_YET_VALID: _M(
+        ja="署名用電子証明書はまだ有効になっていません。",
+        en="The signing certificate is not valid yet.",
+    ),
+    _C.IDENTITY_CERTIFICATE_REVOKED: _M(
+        ja="署名用電子証明書は失効しています。",
+        en="The signing certificate has been revoked.",
+    ),
+    _C.IDENTITY_REVOCATION_UNKNOWN: _M(
+        ja="署名用電子証明書の失効情報を確認できませんでした。時間をおいてお試しください。",
+        en="The revocation status of the signing certificate could not be checked. "
+        "Please try again later.",
+    ),
+    _C.IDENTITY_ATTRIBUTES_INVALID: _M(
+        ja="署名用電子証明書の記載事項を読み取れませんでした。",
+        en="The details in the signing certificate could not be read.",
+    ),
+    _C.IDENTITY_ADDRESS_UNKNOWN: _M(
+        ja="証明書の住所から市区町村を特定できませんでした。窓口にご相談ください。",
+        en="The municipality could not be determined from the certificate's address. "
+        "Please ask at the counter.",
+    ),
     _C.WALLET_PASSPHRASE_INVALID: _M(
         ja="パスフレーズが違います。",
         en="The passphrase is wrong.",
