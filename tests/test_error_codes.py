@@ -186,6 +186,10 @@ SNAPSHOT: tuple[tuple[str, str], ...] = (
     ("wallet_copies_exhausted", "storage"),
     ("issuer_unavailable", "storage"),
     ("qr_keyboard_layout", "format"),
+    ("id_token_invalid", "verification"),
+    ("id_token_expired", "verification"),
+    ("id_token_nonce_mismatch", "verification"),
+    ("id_token_audience_mismatch", "verification"),
 )
 
 

@@ -166,6 +166,11 @@ class ErrorCode(StrEnum):
     IDENTITY_REVOCATION_UNKNOWN = "identity_revocation_unknown"
     IDENTITY_ATTRIBUTES_INVALID = "identity_attributes_invalid"
     IDENTITY_ADDRESS_UNKNOWN = "identity_address_unknown"
+    # OpenID Connect ID tokens from a verified-identity provider (OIDC Core 1.0 §3.1.3.7)
+    ID_TOKEN_INVALID = "id_token_invalid"
+    ID_TOKEN_EXPIRED = "id_token_expired"
+    ID_TOKEN_NONCE_MISMATCH = "id_token_nonce_mismatch"
+    ID_TOKEN_AUDIENCE_MISMATCH = "id_token_audience_mismatch"
 
     # --- issuance: the issuer refuses to build this
     REGISTRATION_CLAIMS_INVALID = "registration_claims_invalid"

@@ -512,6 +512,22 @@ _MESSAGES: dict[ErrorCode, Message] = {
         en="The municipality could not be determined from the certificate's address. "
         "Please ask at the counter.",
     ),
+    _C.ID_TOKEN_INVALID: _M(
+        ja="本人確認の結果を受け付けられません。もう一度本人確認をしてください。",
+        en="The identity verification result is not valid. Please verify your identity again.",
+    ),
+    _C.ID_TOKEN_EXPIRED: _M(
+        ja="本人確認の有効期限が切れています。もう一度本人確認をしてください。",
+        en="The identity verification has expired. Please verify your identity again.",
+    ),
+    _C.ID_TOKEN_NONCE_MISMATCH: _M(
+        ja="本人確認の結果がこの手続きのものではありません。もう一度本人確認をしてください。",
+        en="The identity verification result is not for this request. Please try again.",
+    ),
+    _C.ID_TOKEN_AUDIENCE_MISMATCH: _M(
+        ja="本人確認の結果が別のサービス宛てです。",
+        en="The identity verification result was issued for another service.",
+    ),
     _C.WALLET_PASSPHRASE_INVALID: _M(
         ja="パスフレーズが違います。",
         en="The passphrase is wrong.",
