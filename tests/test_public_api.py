@@ -42,7 +42,6 @@ PUBLIC_API: dict[str, list[str]] = {
         "StoredCopy",
         "Transport",
         "Wallet",
-        "WalletQr",
         "WalletStorage",
         "accept_credential",
         "check_in",

@@ -38,7 +38,6 @@ from furusato_vc.wallet.wallet import (
     StoredCard,
     StoredCopy,
     Wallet,
-    WalletQr,
 )
 
 __all__ = [
@@ -61,7 +60,6 @@ __all__ = [
     "StoredCopy",
     "Transport",
     "Wallet",
-    "WalletQr",
     "WalletStorage",
     "accept_credential",
     "check_in",

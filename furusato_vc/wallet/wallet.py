@@ -18,13 +18,12 @@ State document (``furusato-wallet/1``)::
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
-from furusato_vc.core.compact.credential import HeldCompact, accept_compact, present_compact
-from furusato_vc.core.encoding import dumps_compact, parse_json
+from furusato_vc.core.compact.credential import accept_compact, present_compact
+from furusato_vc.core.encoding import b64url_decode, dumps_compact, parse_json, parse_json_object
 from furusato_vc.core.errors import (
     ErrorCode,
     FormatError,
@@ -33,13 +32,15 @@ from furusato_vc.core.errors import (
     VerificationError,
 )
 from furusato_vc.core.jose.jwk import PublicJwk, parse_public_jwk
+from furusato_vc.core.jose.jws import decode_unverified_jws
 from furusato_vc.core.jose.jwt import to_numeric_date
 from furusato_vc.core.oid4vci.constants import COMPACT_FORMAT, SD_JWT_VC_FORMAT
 from furusato_vc.core.qrtext import encode_qr_text
 from furusato_vc.core.registration.bodies import BodyRegistry, load_bodies
 from furusato_vc.core.registration.claims import JST, Tier
 from furusato_vc.core.statuslist import StatusType
-from furusato_vc.core.statuslist.token import verify_status_list_jwt
+from furusato_vc.core.statuslist.reference import StatusReference, parse_status_claim
+from furusato_vc.core.statuslist.token import VerifiedStatusList, verify_status_list_jwt
 from furusato_vc.core.trust import StaticTrust, TrustedIssuer
 from furusato_vc.wallet.activity import check_in
 from furusato_vc.wallet.client import obtain_credentials, parse_offer
@@ -50,12 +51,12 @@ from furusato_vc.wallet.holder import (
     qr_groups,
 )
 from furusato_vc.wallet.keys import SoftwareKeyStore
+from furusato_vc.wallet.qr import RotatingQr
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
     from furusato_vc.core.activity import AttendanceRecord
-    from furusato_vc.core.jose.signer import Signer
     from furusato_vc.core.profiles import Profile
     from furusato_vc.core.randomness import RandomSource
     from furusato_vc.core.sdjwt.processing import ClaimPath
@@ -73,7 +74,6 @@ __all__ = [
     "StoredCard",
     "StoredCopy",
     "Wallet",
-    "WalletQr",
 ]
 
 STATE_FORMAT: Final = "furusato-wallet/1"
@@ -276,7 +276,8 @@ class Wallet:
         self._bodies = bodies if bodies is not None else load_bodies()
         self._max_status_age = max_status_age
         self._cards: dict[str, StoredCard] = {}
-        self._status: dict[str, tuple[str, int]] = {}
+        self._status: dict[str, tuple[str, int]] = {}  # uri -> (token, fetched at)
+        self._verified: dict[str, VerifiedStatusList] = {}  # the same tokens, verified
 
     @classmethod
     def open(
@@ -487,45 +488,57 @@ class Wallet:
             unused_sd_jwt_copies=len(card.unused(SD_JWT_VC_FORMAT)),
         )
 
-    def _references(self, card: StoredCard) -> list[tuple[str, int]]:
-        """The (status list URI, index) of each SD-JWT copy, read from what the wallet
-        verified on receipt (the issuer-signed payload)."""
+    def _references(self, card: StoredCard) -> list[StatusReference]:
+        """The status reference of each SD-JWT VC copy, from its issuer-signed payload (the
+        copy was verified on receipt)."""
         out = []
         for copy in card.copies:
             if copy.format != SD_JWT_VC_FORMAT:
                 continue
-            payload = copy.credential.split("~", 1)[0].split(".")[1]
-            claims = parse_json(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-            if isinstance(claims, dict):
-                status = claims.get("status")
-                if isinstance(status, dict):
-                    ref = status.get("status_list")
-                    if isinstance(ref, dict):
-                        uri, idx = ref.get("uri"), ref.get("idx")
-                        if isinstance(uri, str) and isinstance(idx, int):
-                            out.append((uri, idx))
+            try:
+                jws = decode_unverified_jws(copy.credential.split("~", 1)[0])
+                status = parse_json_object(jws.payload).get("status")
+                if status is not None:
+                    out.append(parse_status_claim(status))
+            except FormatError:
+                continue
         return out
+
+    def _cached_list(self, card: StoredCard, uri: str, now_s: int) -> VerifiedStatusList | None:
+        """The cached status list at ``uri`` if it is fresh enough, verified once per token
+        (at refresh, or on first use after the state was loaded)."""
+        cached = self._status.get(uri)
+        if cached is None or now_s - cached[1] > self._max_status_age.total_seconds():
+            return None
+        verified = self._verified.get(uri)
+        if verified is None:
+            try:
+                verified = verify_status_list_jwt(
+                    cached[0],
+                    keys=card.issuer_keys,
+                    expected_uri=uri,
+                    now=now_s,
+                )
+            except FurusatoError:
+                return None
+            self._verified[uri] = verified
+        if verified.expires_at is not None and now_s >= verified.expires_at:
+            return None
+        return verified
 
     def _status_of(self, card: StoredCard, now: datetime) -> tuple[str, datetime | None]:
         now_s = to_numeric_date(now)
         values: set[int] = set()
         oldest: int | None = None
-        trust = self._card_trust(card)
-        for uri, idx in self._references(card):
-            cached = self._status.get(uri)
-            if cached is None or now_s - cached[1] > self._max_status_age.total_seconds():
+        for reference in self._references(card):
+            verified = self._cached_list(card, reference.uri, now_s)
+            if verified is None:
                 return "unknown", None
-            token, fetched = cached
             try:
-                verified = verify_status_list_jwt(
-                    token,
-                    keys=trust.issuer_keys(issuer=card.issuer, kid=None),
-                    expected_uri=uri,
-                    now=now_s,
-                )
-                values.add(verified.status_list.get(idx))
-            except (FurusatoError, ValueError):
+                values.add(verified.status_list.get(reference.idx))
+            except ValueError:  # an index outside the list
                 return "unknown", None
+            fetched = self._status[reference.uri][1]
             oldest = fetched if oldest is None else min(oldest, fetched)
         if not values or oldest is None:
             return "unknown", None
@@ -548,8 +561,7 @@ class Wallet:
         now = self._now()
         refreshed = 0
         for card in self._cards.values():
-            trust = self._card_trust(card)
-            for uri in {uri for uri, _idx in self._references(card)}:
+            for uri in {reference.uri for reference in self._references(card)}:
                 try:
                     response = transport.request(
                         "GET",
@@ -560,15 +572,16 @@ class Wallet:
                     if response.status != 200:
                         continue
                     token = response.body.decode("ascii")
-                    verify_status_list_jwt(
+                    verified = verify_status_list_jwt(
                         token,
-                        keys=trust.issuer_keys(issuer=card.issuer, kid=None),
+                        keys=card.issuer_keys,
                         expected_uri=uri,
                         now=to_numeric_date(now),
                     )
                 except (FurusatoError, UnicodeDecodeError, ValueError):  # offline, odd URI
                     continue
                 self._status[uri] = (token, to_numeric_date(now))
+                self._verified[uri] = verified
                 refreshed += 1
         self.save()
         return refreshed
@@ -728,42 +741,45 @@ class Wallet:
             VerificationError: ``required_disclosure_missing`` (a claim the QR credential
                 does not carry), or a copy that no longer verifies.
         """
+        return self._qr_renderer(plan, nonce=nonce)(self._now())
+
+    def rotating_qr(self, plan: PresentationPlan) -> RotatingQr:
+        """A QR for a screen that renews its key-binding token every 30 s (one unused copy
+        for the whole showing); call ``text(now=…)`` for each frame.
+
+        Raises:
+            as :meth:`present_qr`.
+        """
+        return RotatingQr.from_renderer(self._qr_renderer(plan, nonce=None))
+
+    def _qr_renderer(
+        self, plan: PresentationPlan, *, nonce: str | None
+    ) -> Callable[[datetime], str]:
+        """Take an unused compact copy for ``plan`` and return ``render(now)``, the QR text
+        with a key-binding token made at ``now``."""
         card = self.card(plan.card_id)
         groups = qr_groups(plan.paths)
-        now = self._now()
         copy = self._take(card, COMPACT_FORMAT)
-        compact = self._held_compact(card, copy, now)
-        kbt = present_compact(
-            compact,
-            groups=groups,
-            holder=self._keys.signer(copy.key_id),
-            audience=plan.audience,
-            issued_at=to_numeric_date(now),
-            nonce=None if nonce is None else nonce.encode("utf-8"),
-        )
-        return encode_qr_text(kbt)
-
-    def _held_compact(self, card: StoredCard, copy: StoredCopy, now: datetime) -> HeldCompact:
-        raw = base64.urlsafe_b64decode(copy.credential + "=" * (-len(copy.credential) % 4))
-        return accept_compact(
-            raw,
-            holder_key=self._keys.signer(copy.key_id).public_jwk,
+        holder = self._keys.signer(copy.key_id)
+        held = accept_compact(
+            b64url_decode(copy.credential),
+            holder_key=holder.public_jwk,
             keys=self._card_trust(card),
-            now=now,
+            now=self._now(),
         )
 
-    def rotating_qr(self, plan: PresentationPlan) -> WalletQr:
-        """A QR for a screen that renews its key-binding token every 30 s (one unused copy
-        for the whole showing)."""
-        card = self.card(plan.card_id)
-        copy = self._take(card, COMPACT_FORMAT)
-        return WalletQr(
-            held=self._held_compact(card, copy, self._now()),
-            groups=tuple(qr_groups(plan.paths)),
-            holder_key_id=copy.key_id,
-            wallet=self,
-            audience=plan.audience,
-        )
+        def render(now: datetime) -> str:
+            kbt = present_compact(
+                held,
+                groups=groups,
+                holder=holder,
+                audience=plan.audience,
+                issued_at=to_numeric_date(now),
+                nonce=None if nonce is None else nonce.encode("utf-8"),
+            )
+            return encode_qr_text(kbt)
+
+        return render
 
     def present_sd_jwt(self, plan: PresentationPlan, *, nonce: str) -> str:
         """The SD-JWT VC presentation (SD-JWT+KB) for online use, from an unused copy.
@@ -811,51 +827,6 @@ class Wallet:
             trust=trust,
             now=now,
         )
-
-    def signer_for(self, key_id: str) -> Signer:
-        """The signer of a holder key (for the rotating QR)."""
-        return self._keys.signer(key_id)
-
-    def now(self) -> datetime:
-        return self._now()
-
-
-class WalletQr:
-    """The current QR text of one showing; :meth:`text` renews it every ``period``."""
-
-    PERIOD: Final = timedelta(seconds=30)
-
-    def __init__(
-        self,
-        *,
-        held: HeldCompact,
-        groups: tuple[Any, ...],
-        holder_key_id: str,
-        wallet: Wallet,
-        audience: str,
-    ) -> None:
-        self._held = held
-        self._groups = groups
-        self._key_id = holder_key_id
-        self._wallet = wallet
-        self._audience = audience
-        self._made_at: datetime | None = None
-        self._text = ""
-
-    def text(self) -> str:
-        now = self._wallet.now()
-        made = self._made_at
-        if made is None or now < made or now - made >= self.PERIOD:
-            kbt = present_compact(
-                self._held,
-                groups=self._groups,
-                holder=self._wallet.signer_for(self._key_id),
-                audience=self._audience,
-                issued_at=to_numeric_date(now),
-            )
-            self._text = encode_qr_text(kbt)
-            self._made_at = now
-        return self._text
 
 
 def _display(value: object) -> str:

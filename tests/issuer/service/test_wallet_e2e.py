@@ -344,3 +344,22 @@ def test_challenge_mode_binds_the_qr_to_the_kiosk_nonce(service: Service) -> Non
         else:
             assert isinstance(result, Rejected)
             assert result.code is expected
+
+
+def test_rotating_qr_uses_one_copy_and_renews_every_30_seconds(service: Service) -> None:
+    wallet = _wallet(service)
+    card_id = _accept(service, wallet)
+    rotating = wallet.rotating_qr(wallet.plan(card_id, builtin_profile("garbage-station")))
+    assert wallet.cards()[0].unused_qr_copies == 2  # taken once, for the whole showing
+    first = rotating.text(now=service.clock.now())
+    service.clock.advance(timedelta(seconds=29))
+    assert rotating.text(now=service.clock.now()) == first
+    service.clock.advance(timedelta(seconds=1))
+    renewed = rotating.text(now=service.clock.now())
+    assert renewed != first
+    trust = _trust(service, KESENNUMA)
+    result = _verifier(service, "garbage-station", KESENNUMA, trust).verify(
+        renewed, now=service.clock.now()
+    )
+    assert isinstance(result, Verified), result
+    assert wallet.cards()[0].unused_qr_copies == 2
