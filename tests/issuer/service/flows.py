@@ -118,12 +118,20 @@ def issue(
 
 
 def trust_from_service(service: Service, *codes: str) -> StaticTrust:
-    """The wallet's view of the issuers' keys, read from the service's own metadata."""
+    """What a wallet or verifier trusts, read from the service's own metadata (a national
+    trust list in production): the bodies' keys and where their status lists are."""
     issuers = []
     for code in codes:
         document = service.client.get(f"/.well-known/jwt-vc-issuer/bodies/{code}").json()
-        keys = tuple(parse_public_jwk(key) for key in document["jwks"]["keys"])
-        issuers.append(TrustedIssuer(body_code=code, issuer_id=document["issuer"], keys=keys))
+        entry = service.client.get(f"/bodies/{code}/trust-list-entry").json()
+        issuers.append(
+            TrustedIssuer(
+                body_code=code,
+                issuer_id=document["issuer"],
+                keys=tuple(parse_public_jwk(key) for key in document["jwks"]["keys"]),
+                status_lists={item["id"]: item["uri"] for item in entry["status_lists"]},
+            )
+        )
     return StaticTrust.of(issuers)
 
 

@@ -12,11 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 from furusato_vc.cli import main
 from furusato_vc.core.errors import ErrorCode
-from furusato_vc.core.jose.jwk import parse_public_jwk
 from furusato_vc.core.jose.jwt import to_numeric_date
 from furusato_vc.core.messages import MESSAGES
 from furusato_vc.core.profiles import builtin_profile
-from furusato_vc.core.trust import StaticTrust, TrustedIssuer
 from furusato_vc.core.trustlist import sign_trust_list_cwt, trust_list_from_json
 from furusato_vc.publication import TRUST_LIST_CWT, DirectorySource, status_list_path
 from furusato_vc.runtime import SystemRandom
@@ -25,7 +23,7 @@ from furusato_vc.wallet.storage import MemoryStorage
 from furusato_vc.wallet.wallet import Wallet
 from tests.core.trustlist.builders import ANCHOR, ANCHOR_JWK, OPERATOR
 from tests.issuer.service.conftest import KESENNUMA
-from tests.issuer.service.flows import register
+from tests.issuer.service.flows import register, trust_from_service
 from tests.issuer.service.test_wallet_client import ServiceTransport
 
 if TYPE_CHECKING:
@@ -34,13 +32,6 @@ if TYPE_CHECKING:
     import pytest
 
     from tests.issuer.service.conftest import Service
-
-
-def _issuer_trust(service: Service, code: str) -> StaticTrust:
-    """What the wallet trusts on receipt: the keys the service publishes for ``code``."""
-    document = service.client.get(f"/.well-known/jwt-vc-issuer/bodies/{code}").json()
-    keys = tuple(parse_public_jwk(key) for key in document["jwks"]["keys"])
-    return StaticTrust.of([TrustedIssuer(body_code=code, issuer_id=document["issuer"], keys=keys)])
 
 
 def _sync_bundle(service: Service, root: Path, *, sequence: int) -> Path:
@@ -101,7 +92,7 @@ def _card(service: Service, wallet: Wallet) -> str:
         body["credential_offer_uri"],
         tx_code=body["tx_code"],
         transport=ServiceTransport(service),
-        trust=_issuer_trust(service, KESENNUMA),
+        trust=trust_from_service(service, KESENNUMA),
         copies=3,
         allow_insecure_localhost=True,
     )

@@ -13,7 +13,6 @@ import pytest
 from furusato_vc.core.activity import ActivityName, serialize_attendance_record
 from furusato_vc.core.challenge import encode_challenge_qr, parse_challenge_qr
 from furusato_vc.core.errors import ErrorCode, StorageError, VerificationError
-from furusato_vc.core.jose.jwk import parse_public_jwk
 from furusato_vc.core.jose.jwt import to_numeric_date
 from furusato_vc.core.policy import VerificationPolicyBuilder
 from furusato_vc.core.profiles import builtin_profile
@@ -21,7 +20,6 @@ from furusato_vc.core.registration.bodies import load_bodies
 from furusato_vc.core.registration.claims import Tier
 from furusato_vc.core.statuslist import StatusType
 from furusato_vc.core.statuslist.token import verify_status_list_jwt
-from furusato_vc.core.trust import StaticTrust, TrustedIssuer
 from furusato_vc.issuer.activity import create_activity_qr, verify_attendance
 from furusato_vc.issuer.credentials import IssuingBody
 from furusato_vc.runtime import SystemRandom
@@ -30,35 +28,18 @@ from furusato_vc.wallet.keys import SoftwareKeyStore
 from furusato_vc.wallet.storage import EncryptedFileStorage, MemoryStorage, ScryptParams
 from furusato_vc.wallet.wallet import Wallet
 from tests.issuer.service.conftest import KESENNUMA, MINAMIMINOWA
-from tests.issuer.service.flows import register
+from tests.issuer.service.flows import register, trust_from_service
 from tests.issuer.service.test_wallet_client import ServiceTransport
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from furusato_vc.core.statuslist import StatusReference
+    from furusato_vc.core.trust import StaticTrust
     from tests.issuer.service.conftest import Service
 
 BODIES = load_bodies()
 FAST_KDF = ScryptParams(n=2**10)
-
-
-def _trust(service: Service, *codes: str) -> StaticTrust:
-    """What a wallet and a verifier trust: the bodies' keys and status-list locations, read
-    from the service's own metadata (a national trust list in production)."""
-    issuers = []
-    for code in codes:
-        document = service.client.get(f"/.well-known/jwt-vc-issuer/bodies/{code}").json()
-        entry = service.client.get(f"/bodies/{code}/trust-list-entry").json()
-        issuers.append(
-            TrustedIssuer(
-                body_code=code,
-                issuer_id=document["issuer"],
-                keys=tuple(parse_public_jwk(key) for key in document["jwks"]["keys"]),
-                status_lists={item["id"]: item["uri"] for item in entry["status_lists"]},
-            )
-        )
-    return StaticTrust.of(issuers)
 
 
 class ServiceStatus:
@@ -101,7 +82,7 @@ def _accept(service: Service, wallet: Wallet, code: str = KESENNUMA, copies: int
         body["credential_offer_uri"],
         tx_code=body["tx_code"],
         transport=ServiceTransport(service),
-        trust=_trust(service, code),
+        trust=trust_from_service(service, code),
         copies=copies,
         allow_insecure_localhost=True,
     )
@@ -133,7 +114,7 @@ def test_offer_then_credentials_then_qr_then_verification(service: Service) -> N
     assert [item.label_ja for item in plan.always_shown] == ["登録先", "種別", "有効期限"]
     qr = wallet.present_qr(plan)
     assert qr.startswith("FJ1:")
-    trust = _trust(service, KESENNUMA)
+    trust = trust_from_service(service, KESENNUMA)
     result = _verifier(service, "garbage-station", KESENNUMA, trust).verify(
         qr, now=service.clock.now()
     )
@@ -147,7 +128,7 @@ def test_each_presentation_uses_an_unused_copy_until_none_is_left(service: Servi
     card_id = _accept(service, wallet, copies=2)
     plan = wallet.plan(card_id, builtin_profile("garbage-station"))
     first, second = wallet.present_qr(plan), wallet.present_qr(plan)
-    trust = _trust(service, KESENNUMA)
+    trust = trust_from_service(service, KESENNUMA)
     verifier = _verifier(service, "garbage-station", KESENNUMA, trust)
     for qr in (first, second):
         result = verifier.verify(qr, now=service.clock.now())
@@ -169,7 +150,7 @@ def test_sd_jwt_presentation_for_online_use(service: Service) -> None:
     assert plan.disclosed[0].label_ja != plan.disclosed[0].label_en
     nonce = secrets.token_urlsafe(16)
     presentation = wallet.present_sd_jwt(plan, nonce=nonce)
-    trust = _trust(service, KESENNUMA)
+    trust = trust_from_service(service, KESENNUMA)
     policy = (
         VerificationPolicyBuilder.from_profile(builtin_profile("shop"))
         .accept_bodies([KESENNUMA])
@@ -203,7 +184,7 @@ def test_revocation_reaches_the_wallet_through_the_status_list(service: Service)
     assert wallet.cards()[0].status == "revoked"
     # the verifier refuses the card too
     plan = wallet.plan(card_id, builtin_profile("garbage-station"))
-    trust = _trust(service, KESENNUMA)
+    trust = trust_from_service(service, KESENNUMA)
     result = _verifier(service, "garbage-station", KESENNUMA, trust).verify(
         wallet.present_qr(plan), now=service.clock.now()
     )
@@ -298,7 +279,7 @@ def test_activity_check_in_is_accepted_by_the_issuer(service: Service) -> None:
         designated=True,
         now=now,
     )
-    trust = _trust(service, KESENNUMA)
+    trust = trust_from_service(service, KESENNUMA)
     record = wallet.check_in(activity, card_id, trust=trust)
     attended = verify_attendance(
         serialize_attendance_record(record),
@@ -324,7 +305,7 @@ def test_challenge_mode_binds_the_qr_to_the_kiosk_nonce(service: Service) -> Non
     challenge = encode_challenge_qr("MFRGGZDFMZTWQ2LK")  # what the kiosk shows first
     plan = wallet.plan(card_id, builtin_profile("garbage-station"))
     qr = wallet.present_qr(plan, nonce=parse_challenge_qr(challenge))
-    trust = _trust(service, KESENNUMA)
+    trust = trust_from_service(service, KESENNUMA)
     for nonce, expected in (
         ("MFRGGZDFMZTWQ2LK", None),
         ("ZZZZZZZZZZZZZZZZ", ErrorCode.KB_NONCE_MISMATCH),
@@ -357,7 +338,7 @@ def test_rotating_qr_uses_one_copy_and_renews_every_30_seconds(service: Service)
     service.clock.advance(timedelta(seconds=1))
     renewed = rotating.text(now=service.clock.now())
     assert renewed != first
-    trust = _trust(service, KESENNUMA)
+    trust = trust_from_service(service, KESENNUMA)
     result = _verifier(service, "garbage-station", KESENNUMA, trust).verify(
         renewed, now=service.clock.now()
     )
