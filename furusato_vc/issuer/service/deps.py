@@ -137,16 +137,6 @@ _STORE_RESPONSE = (
         response_body=bindparam("b_response_body"),
     )
 )
-_CLAIMS: dict[str, Any] = {}
-
-
-def _claim_statement(conn: AsyncConnection) -> Any:
-    dialect = conn.dialect.name
-    if dialect not in _CLAIMS:
-        _CLAIMS[dialect] = insert_ignore(conn, t.idempotency_keys).returning(
-            t.idempotency_keys.c.key
-        )
-    return _CLAIMS[dialect]
 
 
 async def run_idempotent(
@@ -177,7 +167,7 @@ async def run_idempotent(
     async with state.transaction() as conn:
         if key is not None:
             claimed = await conn.execute(
-                _claim_statement(conn),
+                insert_ignore(conn, t.idempotency_keys, "key"),
                 {
                     "scope": scope,
                     "key": key,

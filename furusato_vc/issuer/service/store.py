@@ -79,11 +79,10 @@ def sha256(data: bytes) -> bytes:
     return hashlib.sha256(data).digest()
 
 
-def insert_ignore(conn: AsyncConnection, table: Any) -> Any:
-    """``INSERT … ON CONFLICT DO NOTHING`` in the connection's dialect."""
-    if conn.dialect.name == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing()
-    return sqlite.insert(table).on_conflict_do_nothing()
+def insert_ignore(conn: AsyncConnection, table: Table, *returning: str) -> Any:
+    """``INSERT … ON CONFLICT DO NOTHING [RETURNING …]`` for the connection's dialect, to
+    execute with parameters (see :func:`_ignoring`)."""
+    return _ignoring(conn.dialect.name, table, *returning)
 
 
 @functools.cache
@@ -240,7 +239,7 @@ async def _person_id(
     """The person's id, creating the person if new; ``True`` when created just now."""
     new_id = b64url_encode(random.token_bytes(16))
     created = await conn.scalar(
-        _ignoring(conn.dialect.name, t.persons, "id"),
+        insert_ignore(conn, t.persons, "id"),
         {"id": new_id, "person_ref": ref, "created_at": now},
     )
     if created is not None:
@@ -386,7 +385,7 @@ async def register(
     else:  # an existing prefecture registration is kept
         await conn.execute(_INSERT_REGISTRATION, main)
         record = values(prefecture_code, main["id"])
-        inserted = await conn.scalar(_ignoring(conn.dialect.name, t.registrations, "id"), record)
+        inserted = await conn.scalar(insert_ignore(conn, t.registrations, "id"), record)
         if inserted is not None:
             prefecture = record_from_row(record)
     return record_from_row(main), prefecture
@@ -534,15 +533,16 @@ async def _ensure_spare_lists(
     )
     for offset in range(1, wanted + 1):
         await conn.execute(
-            insert_ignore(conn, t.status_lists).values(
-                body_code=body_code,
-                list_id=(highest or 0) + offset,
-                size=settings.status_lists.size,
-                bits=settings.status_lists.bits,
-                allocated=0,
-                open=True,
-                created_at=now,
-            )
+            insert_ignore(conn, t.status_lists),
+            {
+                "body_code": body_code,
+                "list_id": (highest or 0) + offset,
+                "size": settings.status_lists.size,
+                "bits": settings.status_lists.bits,
+                "allocated": 0,
+                "open": True,
+                "created_at": now,
+            },
         )
 
 
@@ -584,7 +584,7 @@ async def allocate_slots(
             continue
         list_pk, list_id, size = row
         uri = status_list_uri(issuer_id, list_id)
-        insert = _ignoring(conn.dialect.name, t.status_entries, "idx")
+        insert = insert_ignore(conn, t.status_entries, "idx")
         slots: list[StatusSlot] = []
         for _draw in range(64):
             need = count - len(slots)
