@@ -303,10 +303,10 @@ def main() -> None:
         "FURUSATO_RATE_LIMIT_PER_MINUTE": "0",  # the load balancer limits, not each process
         "FURUSATO_DATABASE_POOL_SIZE": str(args.pool),
     }
-    secrets_file = workdir / "secrets.env"
+    # the secrets a --reuse run needs to open the signing keys of an earlier run's database
+    secrets_path = HERE / f".bench-issuer-secrets-{args.database}.json"
     if args.reuse:
-        env_file = HERE / f".bench-issuer-secrets-{args.database}.json"
-        env.update(json.loads(env_file.read_text()))
+        env.update(json.loads(secrets_path.read_text()))
     else:
         asyncio.run(_recreate_database(args.database))
         _cli("issuer", "migrate", "--db", url, env=env)
@@ -322,13 +322,12 @@ def main() -> None:
                 code,
                 env=env,
             )
-        (HERE / f".bench-issuer-secrets-{args.database}.json").write_text(
+        secrets_path.write_text(
             json.dumps({k: env[k] for k in ("FURUSATO_SECRET", "FURUSATO_KEY_ENCRYPTION_KEY")})
         )
         if args.prefill:
             seconds = asyncio.run(issuer_prefill.prefill(url, args.prefill, BODIES))
             print(f"prefilled {args.prefill:,} registrations in {seconds:.0f} s")
-    del secrets_file
 
     floor = 0.0 if args.no_floor else _floor(args, env, workdir)
     servers = Servers(args.servers, env, url, None)
