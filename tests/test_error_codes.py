@@ -190,6 +190,16 @@ SNAPSHOT: tuple[tuple[str, str], ...] = (
     ("id_token_expired", "verification"),
     ("id_token_nonce_mismatch", "verification"),
     ("id_token_audience_mismatch", "verification"),
+    ("identity_nonce_invalid", "verification"),
+    ("attendance_already_recorded", "verification"),
+    ("attendance_key_not_bound", "verification"),
+    ("attendance_location_required", "verification"),
+    ("attendance_outside_geofence", "verification"),
+    ("activity_full", "issuance"),
+    ("premium_not_eligible", "issuance"),
+    ("premium_application_exists", "issuance"),
+    ("review_already_decided", "issuance"),
+    ("evidence_type_not_allowed", "request"),
 )
 
 

@@ -171,6 +171,12 @@ class ErrorCode(StrEnum):
     ID_TOKEN_EXPIRED = "id_token_expired"
     ID_TOKEN_NONCE_MISMATCH = "id_token_nonce_mismatch"
     ID_TOKEN_AUDIENCE_MISMATCH = "id_token_audience_mismatch"
+    # premium (M7): proofing nonces, attendance records, evidence
+    IDENTITY_NONCE_INVALID = "identity_nonce_invalid"
+    ATTENDANCE_ALREADY_RECORDED = "attendance_already_recorded"
+    ATTENDANCE_KEY_NOT_BOUND = "attendance_key_not_bound"
+    ATTENDANCE_LOCATION_REQUIRED = "attendance_location_required"
+    ATTENDANCE_OUTSIDE_GEOFENCE = "attendance_outside_geofence"
 
     # --- issuance: the issuer refuses to build this
     REGISTRATION_CLAIMS_INVALID = "registration_claims_invalid"
@@ -181,6 +187,10 @@ class ErrorCode(StrEnum):
     REGISTRATION_NOT_ACTIVE = "registration_not_active"
     STATUS_CHANGE_NOT_ALLOWED = "status_change_not_allowed"
     BODY_NOT_ISSUING = "body_not_issuing"
+    ACTIVITY_FULL = "activity_full"
+    PREMIUM_NOT_ELIGIBLE = "premium_not_eligible"
+    PREMIUM_APPLICATION_EXISTS = "premium_application_exists"
+    REVIEW_ALREADY_DECIDED = "review_already_decided"
 
     # --- storage: a store or a synced bundle could not be read or written
     BUNDLE_MISSING = "bundle_missing"
@@ -207,6 +217,7 @@ class ErrorCode(StrEnum):
     IDEMPOTENCY_IN_PROGRESS = "idempotency_in_progress"
     RATE_LIMITED = "rate_limited"
     REQUEST_TOO_LARGE = "request_too_large"
+    EVIDENCE_TYPE_NOT_ALLOWED = "evidence_type_not_allowed"
 
     @property
     def family(self) -> ErrorFamily:
@@ -262,6 +273,10 @@ _ISSUANCE_CODES = frozenset(
         ErrorCode.REGISTRATION_NOT_ACTIVE,
         ErrorCode.STATUS_CHANGE_NOT_ALLOWED,
         ErrorCode.BODY_NOT_ISSUING,
+        ErrorCode.ACTIVITY_FULL,
+        ErrorCode.PREMIUM_NOT_ELIGIBLE,
+        ErrorCode.PREMIUM_APPLICATION_EXISTS,
+        ErrorCode.REVIEW_ALREADY_DECIDED,
     }
 )
 _STORAGE_CODES = frozenset(
@@ -292,6 +307,7 @@ _REQUEST_CODES = frozenset(
         ErrorCode.IDEMPOTENCY_IN_PROGRESS,
         ErrorCode.RATE_LIMITED,
         ErrorCode.REQUEST_TOO_LARGE,
+        ErrorCode.EVIDENCE_TYPE_NOT_ALLOWED,
     }
 )
 

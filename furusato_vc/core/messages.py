@@ -552,6 +552,47 @@ _MESSAGES: dict[ErrorCode, Message] = {
         ja="発行元に接続できません。通信環境を確認してもう一度お試しください。",
         en="The issuer cannot be reached. Check the connection and try again.",
     ),
+    _C.IDENTITY_NONCE_INVALID: _M(
+        ja="本人確認の手続きの有効期限が切れたか、別の手続きのものです。最初からやり直してください。",
+        en="The identity check request has expired or belongs to another request. "
+        "Please start again.",
+    ),
+    _C.ATTENDANCE_ALREADY_RECORDED: _M(
+        ja="この活動への参加はすでに記録されています。",
+        en="Attendance at this activity has already been recorded.",
+    ),
+    _C.ATTENDANCE_KEY_NOT_BOUND: _M(
+        ja="この登録証は、この登録のためにこの端末に発行されたものではありません。",
+        en="This card was not issued to this device for this registration.",
+    ),
+    _C.ATTENDANCE_LOCATION_REQUIRED: _M(
+        ja="この活動の参加記録には位置情報が必要です。",
+        en="This activity needs your location to record attendance.",
+    ),
+    _C.ATTENDANCE_OUTSIDE_GEOFENCE: _M(
+        ja="活動の場所から離れているため、参加を記録できません。",
+        en="You are too far from the activity's place to record attendance.",
+    ),
+    _C.ACTIVITY_FULL: _M(
+        ja="この活動は定員に達しています。",
+        en="This activity is full.",
+    ),
+    _C.PREMIUM_NOT_ELIGIBLE: _M(
+        ja="プレミアム登録の条件を満たしていません。チェックリストを確認してください。",
+        en="The conditions for premium registration are not met. See the checklist.",
+    ),
+    _C.PREMIUM_APPLICATION_EXISTS: _M(
+        ja="審査中のプレミアム登録の申請がすでにあります。",
+        en="A premium application is already waiting for review.",
+    ),
+    _C.REVIEW_ALREADY_DECIDED: _M(
+        ja="この申請はすでに審査済みです。",
+        en="This application has already been decided.",
+    ),
+    _C.EVIDENCE_TYPE_NOT_ALLOWED: _M(
+        ja="この種類のファイルは提出できません（PDF・JPEG・PNGのみ）。",
+        en="This kind of file cannot be submitted (PDF, JPEG or PNG only).",
+    ),
 }
 
 MESSAGES: Mapping[ErrorCode, Message] = MappingProxyType(_MESSAGES)
