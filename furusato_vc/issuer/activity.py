@@ -39,7 +39,7 @@ from furusato_vc.core.sdjwtvc.credential import SdJwtVcPolicy, verify_sd_jwt_vc
 
 if TYPE_CHECKING:
     from furusato_vc.core.activity import ActivityName
-    from furusato_vc.core.statuslist.reference import StatusChecker
+    from furusato_vc.core.statuslist.reference import StatusChecker, StatusReference
     from furusato_vc.core.trust import RegistrationTrust
     from furusato_vc.issuer.credentials import IssuingBody
 
@@ -69,6 +69,10 @@ class VerifiedAttendance:
     activity_id: str
     designated: bool
     checked_in_at: datetime
+    # the presented card: its holder key (RFC 7638 thumbprint, base64url) and status entry,
+    # for an issuer that checks the card was issued to this registration's holder
+    holder_jkt: str
+    status: StatusReference | None
 
 
 def create_activity_qr(
@@ -165,6 +169,7 @@ def verify_attendance(
     key_binding = verified.key_binding
     assert key_binding is not None  # the policy requires key binding
     checked_in_at = datetime.fromtimestamp(key_binding.issued_at, UTC)
+    key_binding_holder = key_binding.holder_key
     activity = verify_activity_jws(
         parsed.activity, trust=trust, now=now, checked_in_at=checked_in_at, skew=skew
     )
@@ -196,4 +201,6 @@ def verify_attendance(
         activity_id=activity.activity_id,
         designated=activity.designated,
         checked_in_at=checked_in_at,
+        holder_jkt=key_binding_holder.thumbprint(),
+        status=verified.status,
     )

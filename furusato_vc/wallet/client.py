@@ -102,6 +102,7 @@ __all__ = [
     "ObtainedCredentials",
     "ReceivedCopy",
     "Transport",
+    "issuer_json_answer",
     "obtain_credentials",
     "parse_offer",
 ]
@@ -277,6 +278,21 @@ def _json_answer(response: HttpResponse, *, what: str) -> JSONObject:
         return parse_json_object(body, limits=_RESPONSE_LIMITS)
     except FormatError as exc:
         raise _invalid(f"{what}: not a JSON object") from exc
+
+
+def issuer_json_answer(
+    response: HttpResponse, *, what: str, statuses: frozenset[int] = frozenset({200})
+) -> JSONObject:
+    """The JSON object of a successful answer of the issuer service (any of ``statuses``),
+    or the error an error answer stands for (the service's own codes are passed on).
+
+    Raises:
+        FormatError: ``issuer_response_invalid`` (too large, not JSON, another status).
+        FurusatoError: the service's code, ``issuer_unavailable`` or ``issuer_rejected``.
+    """
+    if response.status in statuses and response.status != 200:
+        response = HttpResponse(status=200, headers=response.headers, body=response.body)
+    return _json_answer(response, what=what)
 
 
 def _as_answer(parse: Callable[[], _T], *, what: str) -> _T:

@@ -369,7 +369,8 @@ class Wallet:
         """Accept a credential offer (an ``openid-credential-offer://`` URL or its QR text):
         obtain every offered format with batch copies, each verified on receipt against
         ``trust`` and the type metadata, and keep them. Copies of a registration the wallet
-        already holds are added to its card.
+        already holds are added to its card; copies of another tier (premium approved, or
+        premium ended) replace the card, and the old copies' keys are destroyed.
 
         Raises:
             FormatError, VerificationError, StorageError: as
@@ -399,15 +400,24 @@ class Wallet:
         )
         card = self._card_from_copies(new_copies, issuer=obtained.issuer, trust=trust, now=now)
         existing = self._cards.get(card.card_id)
-        if existing is not None:
+        replaced: tuple[StoredCopy, ...] = ()
+        if existing is not None and existing.tier is card.tier:
             card = replace(
                 existing,
                 copies=existing.copies + card.copies,
                 expires_at=max(existing.expires_at, card.expires_at),
                 issuer_keys=card.issuer_keys,
             )
+        elif existing is not None:
+            # the registration changed tier (premium approved, or premium ended): the new
+            # card replaces the old one, whose copies and keys are destroyed
+            replaced = existing.copies
         self._cards[card.card_id] = card
         self.save()
+        for copy in replaced:
+            self._keys.delete_key(copy.key_id)
+        if replaced:
+            self.save()
         return self._summary(card, now)
 
     def _card_from_copies(

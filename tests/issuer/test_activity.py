@@ -187,7 +187,16 @@ def test_checked_in_record_verifies_to_the_attendance() -> None:
         activity_id="2027-01-beach-cleanup",
         designated=True,
         checked_in_at=NOW,
+        holder_jkt=holder().public_jwk.thumbprint(),
+        status=BASIC.verified.status,
     )
+
+
+def test_attendance_names_the_presented_cards_holder_key_and_status_entry() -> None:
+    attendance = _verify(_record())
+    assert attendance.holder_jkt != holder("someone-else").public_jwk.thumbprint()
+    assert attendance.status is not None
+    assert attendance.status == BASIC.verified.status
 
 
 def test_premium_attendance_reports_its_tier() -> None:

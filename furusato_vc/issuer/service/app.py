@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -30,6 +31,8 @@ from furusato_vc.issuer.service.deps import (
     ServiceState,
     problem_response,
 )
+from furusato_vc.issuer.service.premium import expire_lapsed_premium, today_in_japan
+from furusato_vc.issuer.service.routes_premium import router as premium_router
 from furusato_vc.issuer.service.routes_public import router as public_router
 from furusato_vc.issuer.service.routes_staff import router as staff_router
 from furusato_vc.issuer.service.store import republish_due
@@ -44,7 +47,7 @@ if TYPE_CHECKING:
     from furusato_vc.core.randomness import RandomSource
     from furusato_vc.issuer.service.settings import ServiceSettings
 
-__all__ = ["create_app", "republish_once"]
+__all__ = ["create_app", "expire_premium_once", "republish_once"]
 
 
 # ---------------------------------------------------------------------------- factory
@@ -65,17 +68,37 @@ async def republish_once(state: ServiceState) -> dict[str, int]:
     return done
 
 
+async def expire_premium_once(state: ServiceState) -> dict[str, int]:
+    """Suspend premium whose year ended without an approved renewal (reason
+    ``renewal_failed``), one transaction per body; the holder sees why in the app."""
+    done: dict[str, int] = {}
+    for code, body in state.bodies.items():
+        async with state.transaction() as conn:
+            now = state.now_s()
+            ended = await expire_lapsed_premium(
+                conn, body=body, today=today_in_japan(now), now=now, settings=state.settings
+            )
+        done[code] = len(ended)
+    return done
+
+
 async def _republish_forever(state: ServiceState) -> None:
     interval = state.settings.republish_interval.total_seconds()
     while True:
         await asyncio.sleep(interval)
         try:
             done = await republish_once(state)
+            expired = await expire_premium_once(state)
         except FurusatoError as exc:  # the database is down: try again next time
             _log.warning("status list republication failed: %s", exc.code.value)
             continue
+        if any(expired.values()):
+            _log.info("premium ended (renewal failed): %s", {k: v for k, v in expired.items() if v})
         if any(done.values()):
             _log.info("status lists republished: %s", {k: v for k, v in done.items() if v})
+
+
+_EVIDENCE_PATH: Final = re.compile(r"/registrations/[A-Za-z0-9_-]{1,64}/evidence")
 
 
 class _Limits:
@@ -92,10 +115,11 @@ class _Limits:
             await self.app(scope, receive, send)
             return
         error: RequestError | None = None
+        limit = self.settings.max_request_bytes
+        if scope["method"] == "POST" and _EVIDENCE_PATH.fullmatch(scope["path"]):
+            limit = self.settings.premium.max_evidence_bytes  # the route reads it bounded
         for name, value in scope["headers"]:
-            if name == b"content-length" and (
-                not value.isdigit() or int(value) > self.settings.max_request_bytes
-            ):
+            if name == b"content-length" and (not value.isdigit() or int(value) > limit):
                 error = RequestError(ErrorCode.REQUEST_TOO_LARGE, "body too large")
         if (
             error is None
@@ -215,4 +239,5 @@ def create_app(
     app.add_middleware(_Limits, settings=settings)
     app.include_router(public_router)
     app.include_router(staff_router)
+    app.include_router(premium_router)
     return app

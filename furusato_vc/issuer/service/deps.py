@@ -112,6 +112,9 @@ def problem_response(
     body = problem_body(
         error, instance=None if request is None else request.url.path, oauth_error=oauth_error
     )
+    extensions = getattr(error, "extensions", None)
+    if isinstance(extensions, dict):  # RFC 9457 §3.2 extension members (e.g. a checklist)
+        body.update({k: v for k, v in extensions.items() if k not in body})
     status = body["status"]
     assert isinstance(status, int)
     headers = {"Cache-Control": "no-store"}
@@ -146,6 +149,7 @@ async def run_idempotent(
     required: bool,
     handler: Callable[[AsyncConnection], Awaitable[tuple[int, dict[str, Any]]]],
     extra_headers: dict[str, str] | None = None,
+    body: bytes | None = None,
 ) -> Response:
     """Run a POST once per ``Idempotency-Key`` (draft-ietf-httpapi-idempotency-key-header-07):
     the key, the request's hash and the response are stored in the same transaction as the
@@ -159,10 +163,10 @@ async def run_idempotent(
             raise RequestError(ErrorCode.IDEMPOTENCY_KEY_MISSING, "Idempotency-Key header")
     elif not 1 <= len(key) <= 255 or not key.isascii() or not key.isprintable():
         raise RequestError(ErrorCode.IDEMPOTENCY_KEY_MISSING, "Idempotency-Key is not valid")
-    body = await request.body()
-    request_hash = sha256(
-        request.method.encode() + b" " + request.url.path.encode() + b"\x00" + body
-    )
+    if body is None:  # a route that read the body itself (bounded) passes it in
+        body = await request.body()
+    target = request.url.path + ("?" + request.url.query if request.url.query else "")
+    request_hash = sha256(request.method.encode() + b" " + target.encode() + b"\x00" + body)
     headers = {"Cache-Control": "no-store", **(extra_headers or {})}
     async with state.transaction() as conn:
         if key is not None:

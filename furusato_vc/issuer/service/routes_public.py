@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import and_, select
 
-from furusato_vc.core.encoding import b64url_encode, parse_json
+from furusato_vc.core.encoding import b64url_decode, b64url_encode, parse_json
 from furusato_vc.core.errors import (
     ErrorCode,
     FormatError,
@@ -436,7 +436,11 @@ async def credential(
 
     async def handler(conn: Any) -> tuple[int, dict[str, Any]]:
         registration = await load_registration(conn, grant.registration_id)
-        if registration.state != "active" or registration.tier is not tier:
+        if (
+            registration.state != "active"
+            or registration.tier is not tier
+            or (tier is Tier.PREMIUM and registration.premium_state != "active")
+        ):
             raise VerificationError(
                 ErrorCode.CREDENTIAL_REQUEST_INVALID, "registration not active for this type"
             )
@@ -446,7 +450,8 @@ async def credential(
             body_code=body.code,
             issuer_id=body.issuer_id,
             registration_id=registration.id,
-            count=len(proofs),
+            holder_jkts=[b64url_decode(proof.key.thumbprint()) for proof in proofs],
+            tier=tier,
             now=now_s,
             random=state.random,
             settings=state.settings,

@@ -13,9 +13,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, or_, select
 
-from furusato_vc.core.errors import ErrorCode, IssuanceError, RequestError
+from furusato_vc.core.errors import ErrorCode, RequestError
 from furusato_vc.issuer.service import schema as t
 from furusato_vc.issuer.service.audit import append_audit, read_audit, verify_chain
 from furusato_vc.issuer.service.deps import run_idempotent, state_of
@@ -28,7 +28,7 @@ from furusato_vc.issuer.service.store import (
     sha256,
 )
 
-__all__ = ["Role", "StaffMember", "router"]
+__all__ = ["Role", "StaffMember", "router", "staff_member"]
 
 router = APIRouter(prefix="/staff/bodies/{code}")
 
@@ -50,7 +50,7 @@ class StaffMember:
     role: Role
 
 
-async def _staff(
+async def staff_member(
     request: Request, code: str, authorization: str | None, least: Role
 ) -> StaffMember:
     """Raises:
@@ -121,7 +121,7 @@ async def list_registrations(
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> JSONResponse:
     """List and search (by registration id prefix or interest) this body's registrations."""
-    await _staff(request, code, authorization, Role.VIEWER)
+    await staff_member(request, code, authorization, Role.VIEWER)
     conditions = [t.registrations.c.body_code == code]
     if state_filter is not None:
         conditions.append(t.registrations.c.state == state_filter)
@@ -166,7 +166,7 @@ async def get_registration(
     request: Request,
     authorization: Annotated[str | None, Header()] = None,
 ) -> JSONResponse:
-    await _staff(request, code, authorization, Role.VIEWER)
+    await staff_member(request, code, authorization, Role.VIEWER)
     async with state_of(request).transaction() as conn:
         record = await _own_registration(conn, code, registration_id)
     return JSONResponse(_summary(record), headers={"Cache-Control": "no-store"})
@@ -183,13 +183,14 @@ async def registration_action(
     request: Request,
     authorization: Annotated[str | None, Header()] = None,
 ) -> Response:
-    """Suspend, reinstate or revoke (admin), or approve premium (reviewer). The status
-    lists change and are re-signed in the same transaction; the response carries each new
-    list sequence, visible at once on the publication endpoint."""
-    if action not in (*_ACTIONS, "approve-premium"):
+    """Suspend, reinstate or revoke (admin). The status lists change and are re-signed in
+    the same transaction; the response carries each new list sequence, visible at once on
+    the publication endpoint. (Premium is approved through its application, see
+    :mod:`.routes_premium`.)"""
+    if action not in _ACTIONS:
         raise RequestError(ErrorCode.RESOURCE_NOT_FOUND, "no such action")
-    least = _ACTIONS.get(action, Role.REVIEWER)
-    member = await _staff(request, code, authorization, least)
+    least = _ACTIONS[action]
+    member = await staff_member(request, code, authorization, least)
     state = state_of(request)
     body = state.body(code)
 
@@ -197,21 +198,12 @@ async def registration_action(
         record = await _own_registration(conn, code, registration_id)
         now = state.now_s()
         published: dict[str, int] = {}
-        if action == "approve-premium":
-            if record.state != "active" or record.tier.value == "premium":
-                raise IssuanceError(ErrorCode.STATUS_CHANGE_NOT_ALLOWED, "cannot approve this")
-            await conn.execute(
-                update(t.registrations)
-                .where(t.registrations.c.id == record.id)
-                .values(tier="premium", premium_approved_at=now, updated_at=now)
+        changed = await change_status(conn, registration=record, action=action, now=now)
+        for status_list_pk in changed:
+            list_id, sequence = await publish_status_list(
+                conn, status_list_pk=status_list_pk, body=body, now=now, settings=state.settings
             )
-        else:
-            changed = await change_status(conn, registration=record, action=action, now=now)
-            for status_list_pk in changed:
-                list_id, sequence = await publish_status_list(
-                    conn, status_list_pk=status_list_pk, body=body, now=now, settings=state.settings
-                )
-                published[str(list_id)] = sequence
+            published[str(list_id)] = sequence
         entry = await append_audit(
             conn,
             body_code=code,
@@ -240,7 +232,7 @@ async def audit(
     authorization: Annotated[str | None, Header()] = None,
 ) -> JSONResponse:
     """The body's audit trail with its chain check (admin only)."""
-    await _staff(request, code, authorization, Role.ADMIN)
+    await staff_member(request, code, authorization, Role.ADMIN)
     async with state_of(request).transaction() as conn:
         entries = await read_audit(conn, body_code=code)
     broken = verify_chain(entries)

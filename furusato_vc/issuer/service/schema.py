@@ -35,12 +35,17 @@ from sqlalchemy import (
 )
 
 __all__ = [
+    "activities",
+    "attendances",
     "audit_log",
     "bodies",
+    "evidence",
     "idempotency_keys",
+    "identities",
     "metadata",
     "offers",
     "persons",
+    "premium_applications",
     "registrations",
     "signing_keys",
     "staff",
@@ -65,6 +70,8 @@ bodies = Table(
     Column("issuer_id", String(512), nullable=False, unique=True),
     Column("accepting", Boolean, nullable=False, default=True),
     Column("created_at", BigInteger, nullable=False),
+    # premium (0002): approve complete applications without a reviewer
+    Column("premium_auto_approve", Boolean, nullable=False, default=False),
 )
 
 signing_keys = Table(
@@ -107,8 +114,19 @@ registrations = Table(
     Column("premium_approved_at", BigInteger, nullable=True),
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
+    # premium (0002): NULL (never premium) | active | suspended | revoked
+    Column("premium_state", String(16), nullable=True),
+    Column("premium_from", String(10), nullable=True),  # ISO date: start of the premium year
+    Column("premium_until", String(10), nullable=True),  # ISO date: end of the premium year
+    # the identity assurance a premium card states (method and date, nothing else)
+    Column("premium_identity_method", String(16), nullable=True),
+    Column("premium_identity_verified_on", String(10), nullable=True),
+    # the proofed person key the premium was granted to (the platform-wide cap counts it)
+    Column("premium_person_key", String(128), nullable=True),
+    Column("state_reason", String(64), nullable=True),  # why premium ended (told to holder)
     UniqueConstraint("person_id", "body_code"),
     Index(None, "body_code", "created_at"),
+    Index(None, "premium_person_key"),
 )
 
 offers = Table(
@@ -146,6 +164,10 @@ status_entries = Table(
     Column("registration_id", String(64), ForeignKey("registrations.id"), nullable=False),
     Column("value", SmallInteger, nullable=False),  # 0 VALID, 1 INVALID, 2 SUSPENDED
     Column("created_at", BigInteger, nullable=False),
+    # (0002) the tier of the card this entry belongs to, and the RFC 7638 thumbprint of
+    # its holder key: check-ins are accepted only from keys issued to the registration
+    Column("tier", String(16), nullable=True),
+    Column("holder_jkt", LargeBinary(32), nullable=True),
     PrimaryKeyConstraint("status_list_pk", "idx"),
     Index(None, "registration_id"),
 )
@@ -200,4 +222,103 @@ audit_log = Table(
     Column("prev_hash", LargeBinary(32), nullable=False),
     Column("hash", LargeBinary(32), nullable=False),
     UniqueConstraint("body_code", "seq"),
+)
+
+
+# ---------------------------------------------------------------------------- premium (0002)
+
+# Derived identity facts of the latest proofing of one app account (never the certificate,
+# the name, the full address or a 12-digit number; see docs/identity-proofing.md).
+identities = Table(
+    "identities",
+    metadata,
+    Column("person_id", String(32), ForeignKey("persons.id"), primary_key=True),
+    Column("person_key", String(128), nullable=False),  # HMAC under the server secret
+    Column("method", String(16), nullable=False),
+    Column("verified_on", String(10), nullable=False),  # ISO date (Japan)
+    Column("address_code", String(6), nullable=True),
+    Column("birth_year", Integer, nullable=True),
+    # HMAC of what was proofed with (certificate issuer + serial, or OIDC iss + sub), to see
+    # that the certificate changed (a move or a new name revokes the old one)
+    Column("evidence_ref", LargeBinary(32), nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Index(None, "person_key"),
+)
+
+activities = Table(
+    "activities",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("body_code", String(6), ForeignKey("bodies.code"), nullable=False),
+    Column("activity_id", String(64), nullable=False),  # the token's jti
+    Column("title_ja", String(64), nullable=False),
+    Column("title_en", String(64), nullable=False),
+    Column("place", String(200), nullable=False),
+    Column("capacity", Integer, nullable=True),
+    Column("not_before", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("designated", Boolean, nullable=False),
+    Column("check_in_mode", String(16), nullable=False),  # qr | qr_location | location
+    Column("geofence_lat_e6", Integer, nullable=True),  # micro-degrees (exact on both DBs)
+    Column("geofence_lon_e6", Integer, nullable=True),
+    Column("geofence_radius_m", Integer, nullable=True),
+    Column("token", Text, nullable=False),  # the signed activity JWS (the poster's QR)
+    Column("attendance_count", Integer, nullable=False, default=0),
+    Column("created_at", BigInteger, nullable=False),
+    Column("created_by", String(160), nullable=False),
+    UniqueConstraint("body_code", "activity_id"),
+)
+
+# One row per registration and activity: the primary key is "once per person per activity".
+attendances = Table(
+    "attendances",
+    metadata,
+    Column("activity_pk", Integer, ForeignKey("activities.id"), nullable=False),
+    Column("registration_id", String(64), ForeignKey("registrations.id"), nullable=False),
+    Column("source", String(16), nullable=False),  # check_in | evidence
+    Column("attended_on", String(10), nullable=False),  # ISO date (Japan)
+    Column("created_at", BigInteger, nullable=False),
+    PrimaryKeyConstraint("activity_pk", "registration_id"),
+    Index(None, "registration_id"),
+)
+
+evidence = Table(
+    "evidence",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("body_code", String(6), nullable=False),
+    Column("registration_id", String(64), ForeignKey("registrations.id"), nullable=False),
+    Column("activity_pk", Integer, ForeignKey("activities.id"), nullable=False),
+    Column("attended_on", String(10), nullable=False),
+    Column("note", String(500), nullable=False),
+    Column("media_type", String(40), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("sha256", LargeBinary(32), nullable=False),
+    Column("content", LargeBinary, nullable=True),  # deleted once decided
+    Column("state", String(16), nullable=False),  # pending | accepted | rejected
+    Column("reason", String(500), nullable=True),
+    Column("submitted_at", BigInteger, nullable=False),
+    Column("decided_at", BigInteger, nullable=True),
+    Column("decided_by", String(160), nullable=True),
+    Index(None, "body_code", "state", "submitted_at"),
+)
+
+premium_applications = Table(
+    "premium_applications",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("body_code", String(6), nullable=False),
+    Column("registration_id", String(64), ForeignKey("registrations.id"), nullable=False),
+    # set while pending, NULL once decided: at most one pending application per registration
+    Column("pending_registration_id", String(64), nullable=True, unique=True),
+    Column("kind", String(16), nullable=False),  # new | renewal
+    Column("state", String(16), nullable=False),  # pending | approved | rejected
+    Column("checklist", Text, nullable=False),  # JSON: the rule outcomes at submission
+    Column("guardian_consent", Boolean, nullable=False),  # declared; staff confirm it
+    Column("person_key", String(128), nullable=False),
+    Column("reason", String(500), nullable=True),
+    Column("submitted_at", BigInteger, nullable=False),
+    Column("decided_at", BigInteger, nullable=True),
+    Column("decided_by", String(160), nullable=True),
+    Index(None, "body_code", "state", "submitted_at"),
 )

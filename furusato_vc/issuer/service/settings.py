@@ -5,15 +5,112 @@ The CLI builds it from flags and the environment (``FURUSATO_*``); tests build i
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final, Protocol
 
+from furusato_vc.core.premium.eligibility import DEFAULT_RULES, EligibilityRules
 from furusato_vc.issuer.status import StatusListConfig
 
-__all__ = ["DEFAULT_DATABASE_URL", "ServiceSettings", "database_url_for"]
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from cryptography import x509
+
+    from furusato_vc.core.premium.oidc_identity import OidcProvider
+
+__all__ = [
+    "DEFAULT_DATABASE_URL",
+    "CrlDirectory",
+    "JpkiSettings",
+    "PremiumSettings",
+    "RevocationSource",
+    "ServiceSettings",
+    "StaticRevocation",
+    "database_url_for",
+]
+
+
+class RevocationSource(Protocol):
+    """Where the service gets the current CRLs of the J-LIS signing-certificate CAs."""
+
+    def current_crls(self) -> Sequence[bytes]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class StaticRevocation:
+    """CRLs given in memory (tests, and a deployment that reloads its settings)."""
+
+    crls: tuple[bytes, ...]
+
+    def current_crls(self) -> Sequence[bytes]:
+        return self.crls
+
+
+@dataclass(frozen=True, slots=True)
+class CrlDirectory:
+    """Every ``*.crl`` (DER) in a directory, re-read when a file changes. An operator's cron
+    job downloads J-LIS's CRLs there (docs/premium.md); a stale or missing CRL fails proofing
+    closed (``identity_revocation_unknown``), it never passes."""
+
+    path: Path
+    _cache: dict[Path, tuple[float, bytes]] = field(default_factory=dict, compare=False)
+
+    def current_crls(self) -> Sequence[bytes]:
+        found: list[bytes] = []
+        for file in sorted(self.path.glob("*.crl")):
+            stamp = file.stat().st_mtime
+            cached = self._cache.get(file)
+            if cached is None or cached[0] != stamp:
+                cached = (stamp, file.read_bytes())
+                self._cache[file] = cached
+            found.append(cached[1])
+        return found
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class JpkiSettings:
+    """The My Number Card signing-certificate backend: J-LIS roots (and intermediates) and
+    the revocation source."""
+
+    trust_roots: tuple[x509.Certificate, ...]
+    revocation: RevocationSource
+    intermediates: tuple[x509.Certificate, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.trust_roots:
+            raise ValueError("JPKI proofing needs at least one trust root")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PremiumSettings:
+    """Premium registration (issue 8). Every number is per deployment; the defaults are
+    the national rules (``rules``) and our choices, documented in docs/premium.md.
+
+    With neither ``jpki`` nor ``oidc`` configured, identity proofing is off and no one can
+    become premium (the identity rule fails closed)."""
+
+    rules: EligibilityRules = DEFAULT_RULES
+    premium_months: int = 12  # a premium year; credentials never outlive it
+    renewal_window: timedelta = timedelta(days=60)  # renewal opens this long before the end
+    proofing_nonce_lifetime: timedelta = timedelta(minutes=10)
+    attendance_max_age: timedelta = timedelta(days=7)  # check-in → submission
+    max_evidence_bytes: int = 5 * 1024 * 1024
+    jpki: JpkiSettings | None = None
+    oidc: OidcProvider | None = None
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.premium_months <= 12:
+            raise ValueError("premium_months must be 1-12 (premium is renewed yearly)")
+        if not timedelta(0) < self.renewal_window <= timedelta(days=180):
+            raise ValueError("renewal_window must be 1-180 days")
+        if not 1024 <= self.max_evidence_bytes <= 50 * 1024 * 1024:
+            raise ValueError("max_evidence_bytes must be 1 KiB-50 MiB")
+
 
 DEFAULT_DATABASE_URL: Final = "sqlite:///furusato-issuer.db"
 DEFAULT_RATE_LIMIT_PER_MINUTE: Final = 600
@@ -71,6 +168,7 @@ class ServiceSettings:
     rate_limit_per_minute: int = DEFAULT_RATE_LIMIT_PER_MINUTE  # per address and process; 0: off
     max_request_bytes: int = 64 * 1024
     database_pool_size: int = DEFAULT_DATABASE_POOL_SIZE
+    premium: PremiumSettings = PremiumSettings()
 
     def __post_init__(self) -> None:
         if not self.secrets or any(len(secret) < 32 for secret in self.secrets):
@@ -85,6 +183,13 @@ class ServiceSettings:
             raise ValueError("rate_limit_per_minute must be >= 0 and database_pool_size >= 1")
         if self.base_url.endswith("/"):
             raise ValueError("base_url must not end with '/'")
+
+    @property
+    def person_key_secret(self) -> bytes:
+        """The secret of the salted person keys identity proofing derives. Taken from the
+        *last* (oldest) server secret, so that adding a new first secret (rotation) keeps
+        every person key, and so the premium cap, stable."""
+        return hmac.new(self.secrets[-1], b"furusato-vc/person-key/v1", hashlib.sha256).digest()
 
     @property
     def async_database_url(self) -> str:

@@ -29,6 +29,8 @@ from furusato_vc.core.errors import (
 from furusato_vc.core.jose.jwk import PublicJwk, parse_public_jwk
 from furusato_vc.core.oid4vci.token import create_pre_authorized_code, create_tx_code
 from furusato_vc.core.registration.claims import (
+    IdentityAssurance,
+    IdentityMethod,
     PersonName,
     RegistrationClaims,
     RelationshipType,
@@ -266,18 +268,26 @@ class RegistrationRecord:
     profile: dict[str, Any]
     via_registration_id: str | None
     created_at: int
+    premium_state: str | None = None  # active | suspended | revoked (None: never premium)
+    premium_from: date | None = None
+    premium_until: date | None = None
+    identity_assurance: IdentityAssurance | None = None  # stated by premium cards
+    state_reason: str | None = None
 
     def claims(self) -> RegistrationClaims:
         """The registration as the claims model the issuer library signs."""
         profile = self.profile
+        premium = self.tier is Tier.PREMIUM
         name = profile.get("name")
         stay = profile.get("stay")
         return RegistrationClaims(
             issuing_body=self.body_code,
             tier=self.tier,
             registration_id=self.id,
-            valid_from=self.valid_from,
-            valid_until=self.valid_until,
+            # a premium card is valid for its premium year only (renewed yearly)
+            valid_from=self.premium_from if premium and self.premium_from else self.valid_from,
+            valid_until=self.premium_until if premium else self.valid_until,
+            identity_assurance=self.identity_assurance if premium else None,
             relationship_types=self.relationship_types,
             name=None if name is None else PersonName(**name),
             birthdate=None
@@ -289,6 +299,10 @@ class RegistrationRecord:
             else StayPeriod(start=date.fromisoformat(stay[0]), end=date.fromisoformat(stay[1])),
             member_number=profile.get("member_number"),
         )
+
+
+def _date_or_none(value: str | None) -> date | None:
+    return None if value is None else date.fromisoformat(value)
 
 
 def record_from_row(row: Any) -> RegistrationRecord:
@@ -307,6 +321,16 @@ def record_from_row(row: Any) -> RegistrationRecord:
         profile=json.loads(row["profile"]),
         via_registration_id=row["via_registration_id"],
         created_at=row["created_at"],
+        premium_state=row["premium_state"],
+        premium_from=_date_or_none(row["premium_from"]),
+        premium_until=_date_or_none(row["premium_until"]),
+        identity_assurance=None
+        if row["premium_identity_method"] is None
+        else IdentityAssurance(
+            method=IdentityMethod(row["premium_identity_method"]),
+            verified_on=date.fromisoformat(row["premium_identity_verified_on"]),
+        ),
+        state_reason=row["state_reason"],
     )
 
 
@@ -372,6 +396,13 @@ async def register(
             "premium_approved_at": None,
             "created_at": now,
             "updated_at": now,
+            "premium_state": None,
+            "premium_from": None,
+            "premium_until": None,
+            "premium_identity_method": None,
+            "premium_identity_verified_on": None,
+            "premium_person_key": None,
+            "state_reason": None,
         }
 
     main = values(body_code, None)
@@ -562,13 +593,17 @@ async def allocate_slots(
     body_code: str,
     issuer_id: str,
     registration_id: str,
-    count: int,
+    holder_jkts: Sequence[bytes],
+    tier: Tier,
     now: int,
     random: RandomSource,
     settings: ServiceSettings,
 ) -> Allocation:
-    """``count`` fresh status entries at random indices of the body's open list
-    (draft-ietf-oauth-status-list-20 §12.5.1). Uniqueness is the database's primary key:
+    """One fresh status entry per holder key (slots in the order of ``holder_jkts``, the
+    RFC 7638 thumbprints of the cards' keys) at random indices of the body's open list
+    (draft-ietf-oauth-status-list-20 §12.5.1). Each entry records the card's tier and holder
+    key, so that premium can end without touching basic cards and check-ins are accepted
+    only from keys issued to the registration. Uniqueness is the database's primary key:
     ``INSERT … ON CONFLICT DO NOTHING`` and a redraw for every index that was taken,
     by this or any other process. Nothing here locks a row other transactions need.
 
@@ -585,11 +620,13 @@ async def allocate_slots(
         list_pk, list_id, size = row
         uri = status_list_uri(issuer_id, list_id)
         insert = insert_ignore(conn, t.status_entries, "idx")
-        slots: list[StatusSlot] = []
+        slot_of: dict[bytes, StatusSlot] = {}
         for _draw in range(64):
-            need = count - len(slots)
-            if need == 0:
+            waiting = [jkt for jkt in holder_jkts if jkt not in slot_of]
+            if not waiting:
                 break
+            indices = sorted({draw_index(random, size) for _ in waiting})
+            holder_at = dict(zip(indices, waiting, strict=False))
             rows = [
                 {
                     "status_list_pk": list_pk,
@@ -597,16 +634,18 @@ async def allocate_slots(
                     "registration_id": registration_id,
                     "value": 0,
                     "created_at": now,
+                    "tier": tier.value,
+                    "holder_jkt": jkt,
                 }
-                for idx in sorted({draw_index(random, size) for _ in range(need)})
+                for idx, jkt in holder_at.items()
             ]
             inserted = await conn.execute(insert, rows[0] if len(rows) == 1 else rows)
-            slots.extend(
-                StatusSlot(list_id=list_id, uri=uri, idx=idx) for idx in inserted.scalars().all()
-            )
-        if len(slots) < count:
+            for idx in inserted.scalars().all():
+                slot_of[holder_at[idx]] = StatusSlot(list_id=list_id, uri=uri, idx=idx)
+        if len(slot_of) < len(holder_jkts):
             raise StorageError(ErrorCode.STATUS_LIST_EXHAUSTED, "no free index found")
-        return Allocation(slots=tuple(slots), list_pk=list_pk, lists_created=created)
+        slots = tuple(slot_of[jkt] for jkt in holder_jkts)
+        return Allocation(slots=slots, list_pk=list_pk, lists_created=created)
     raise StorageError(ErrorCode.STATUS_LIST_EXHAUSTED, "no open status list")
 
 

@@ -145,6 +145,7 @@ def leaf(
     not_after: datetime = NOW + timedelta(days=5 * 365),
     issuer: Ca | None = None,
     key: rsa.RSAPrivateKey | None = None,
+    serial: int = LEAF_SERIAL,
 ) -> x509.Certificate:
     ca = issuer or intermediate()
     subject_key = key or rsa_key("leaf")
@@ -153,7 +154,7 @@ def leaf(
         .subject_name(_name("test signing certificate"))
         .issuer_name(ca.cert.subject)
         .public_key(subject_key.public_key())
-        .serial_number(LEAF_SERIAL)
+        .serial_number(serial)
         .not_valid_before(not_before)
         .not_valid_after(not_after)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)

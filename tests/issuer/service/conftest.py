@@ -6,9 +6,11 @@ always runs them (``FURUSATO_SKIP_POSTGRES=1`` skips them on a laptop without on
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import asyncpg  # type: ignore[import-untyped]
@@ -19,12 +21,14 @@ from furusato_vc.core.jose.jwt import to_numeric_date
 from furusato_vc.issuer.service import ServiceSettings, create_app
 from furusato_vc.issuer.service.admin import add_staff, host_body
 from furusato_vc.issuer.service.migrate import upgrade
+from furusato_vc.issuer.service.settings import JpkiSettings, PremiumSettings, StaticRevocation
 from furusato_vc.runtime import SystemRandom
+from tests.core.identity import jpki_fixtures as pki
 from tests.helpers import FIXED_NOW
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
-    from datetime import datetime, timedelta
+    from datetime import datetime
     from pathlib import Path
 
 POSTGRES_URL = os.environ.get("FURUSATO_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
@@ -126,15 +130,49 @@ def make_settings(url: str) -> ServiceSettings:
     )
 
 
+_YEARS = timedelta(days=800)
+
+
+def premium_settings() -> PremiumSettings:
+    """JPKI proofing against the test CA of tests/core/identity, with CRLs current for the
+    whole span the premium tests move the clock over."""
+    crls = tuple(
+        pki.crl(
+            ca,
+            this_update=FIXED_NOW - timedelta(days=1),
+            next_update=FIXED_NOW + _YEARS,
+        )
+        for ca in (pki.intermediate(), pki.root())
+    )
+    return PremiumSettings(
+        jpki=JpkiSettings(
+            trust_roots=(pki.root().cert,),
+            intermediates=(pki.intermediate().cert,),
+            revocation=StaticRevocation(crls),
+        )
+    )
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def service(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Service]:
-    backend: str = request.param
+    yield from _service(request.param, tmp_path, premium=None)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def premium_service(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Service]:
+    """The service with premium registration on: JPKI proofing against the test CA."""
+    yield from _service(request.param, tmp_path, premium=premium_settings())
+
+
+def _service(backend: str, tmp_path: Path, *, premium: PremiumSettings | None) -> Iterator[Service]:
     if backend == "sqlite":
         url = f"sqlite:///{tmp_path / 'issuer.db'}"
         upgrade(url)
     else:
         url = _postgres_database()
     settings = make_settings(url)
+    if premium is not None:
+        settings = dataclasses.replace(settings, premium=premium)
     clock = SteppingClock(FIXED_NOW)
     now = to_numeric_date(FIXED_NOW)
     for code in (KESENNUMA, MINAMIMINOWA, MIYAGI):

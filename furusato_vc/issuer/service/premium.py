@@ -1,0 +1,467 @@
+"""Premium registration in the database (issue 8): identity facts, designated activities and
+attendance, evidence, applications, approval, and the end of premium.
+
+Only derived facts are stored (see :mod:`.schema` ``identities``). The rules themselves are
+the pure :func:`~furusato_vc.core.premium.eligibility.evaluate_eligibility`; this module
+gathers the facts for it from the database and applies its outcome, always inside the
+caller's transaction, so that nothing is half-written.
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Final
+
+from sqlalchemy import and_, func, or_, select, text, update
+
+from furusato_vc.core.errors import ErrorCode, IssuanceError, RequestError
+from furusato_vc.core.premium.eligibility import (
+    ActivityAttendance,
+    Applicant,
+    EligibilityResult,
+    evaluate_eligibility,
+)
+from furusato_vc.core.premium.identity_facts import IdentityFacts, IdentityMethod
+from furusato_vc.core.registration.bodies import prefecture_code_of
+from furusato_vc.core.registration.claims import JST, Tier
+from furusato_vc.core.registration.claims import IdentityMethod as ClaimsIdentityMethod
+from furusato_vc.core.statuslist.encoding import StatusType
+from furusato_vc.issuer.service import schema as t
+from furusato_vc.issuer.service.audit import append_audit
+from furusato_vc.issuer.service.store import (
+    BodyRecord,
+    RegistrationRecord,
+    load_registration,
+    publish_status_list,
+)
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
+    from furusato_vc.core.registration.bodies import BodyRegistry
+    from furusato_vc.issuer.service.settings import ServiceSettings
+
+__all__ = [
+    "EndReason",
+    "StoredIdentity",
+    "add_months",
+    "applicant_for",
+    "approve_application",
+    "checklist_json",
+    "end_premium",
+    "expire_lapsed_premium",
+    "load_identity",
+    "lock_person_key",
+    "premium_year",
+    "save_identity",
+]
+
+
+class EndReason(StrEnum):
+    """Why premium ended; wire-stable, shown to the holder with :data:`REASON_TEXT`."""
+
+    MOVED_INTO_MUNICIPALITY = "moved_into_municipality"
+    RENEWAL_FAILED = "renewal_failed"
+
+
+REASON_TEXT: Final[dict[str, tuple[str, str]]] = {
+    EndReason.MOVED_INTO_MUNICIPALITY: (
+        "住所地がこの市区町村になったため、プレミアム登録は取り消されました。",
+        "Premium was revoked because this municipality is now your address municipality.",
+    ),
+    EndReason.RENEWAL_FAILED: (
+        "更新の承認がないまま有効期限を過ぎたため、プレミアム登録は停止されました。",
+        "Premium was suspended because its year ended without an approved renewal.",
+    ),
+}
+
+
+# ---------------------------------------------------------------------------- time
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later, clamped to the month's end (31 Jan + 1 → 28/29 Feb)."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return date(year, month + 1, min(day.day, last))
+
+
+def premium_year(start: date, months: int) -> date:
+    """The last day of a premium period starting on ``start`` (``months`` ≤ 12, so a premium
+    card never lives longer than a year)."""
+    return add_months(start, months) - timedelta(days=1)
+
+
+# ---------------------------------------------------------------------------- identities
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredIdentity:
+    facts: IdentityFacts
+    person_key: str
+    evidence_ref: bytes
+
+
+async def save_identity(
+    conn: AsyncConnection,
+    *,
+    person_id: str,
+    facts: IdentityFacts,
+    person_key: str,
+    evidence_ref: bytes,
+    now: int,
+) -> bool:
+    """Store the derived facts of a proofing (replacing the previous ones). Returns whether
+    what was proofed with changed (a new certificate: moved, new name, or a new card)."""
+    previous = await load_identity(conn, person_id)
+    values = {
+        "person_key": person_key,
+        "method": facts.method.value,
+        "verified_on": facts.verified_on.isoformat(),
+        "address_code": facts.address_municipality_code,
+        "birth_year": facts.birth_year,
+        "evidence_ref": evidence_ref,
+        "updated_at": now,
+    }
+    if previous is None:
+        await conn.execute(t.identities.insert().values(person_id=person_id, **values))
+        return True
+    await conn.execute(
+        update(t.identities).where(t.identities.c.person_id == person_id).values(**values)
+    )
+    return previous.evidence_ref != evidence_ref
+
+
+async def load_identity(conn: AsyncConnection, person_id: str) -> StoredIdentity | None:
+    row = (
+        (await conn.execute(select(t.identities).where(t.identities.c.person_id == person_id)))
+        .mappings()
+        .first()
+    )
+    if row is None:
+        return None
+    return StoredIdentity(
+        facts=IdentityFacts(
+            method=IdentityMethod(row["method"]),
+            verified_on=date.fromisoformat(row["verified_on"]),
+            address_municipality_code=row["address_code"],
+            birth_year=row["birth_year"],
+        ),
+        person_key=row["person_key"],
+        evidence_ref=bytes(row["evidence_ref"]),
+    )
+
+
+async def lock_person_key(conn: AsyncConnection, person_key: str) -> None:
+    """Serialise premium decisions of one person across processes (the platform-wide cap is
+    a count: two approvals at once must not both see 2). PostgreSQL: a transaction-scoped
+    advisory lock; SQLite has one writer already."""
+    if conn.dialect.name != "postgresql":
+        return
+    key = int.from_bytes(hashlib.sha256(person_key.encode()).digest()[:8], "big", signed=True)
+    await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+# ---------------------------------------------------------------------------- eligibility
+
+
+async def _premium_codes(conn: AsyncConnection, person_key: str, person_id: str) -> tuple[str, ...]:
+    rows = await conn.execute(
+        select(t.registrations.c.body_code).where(
+            and_(
+                t.registrations.c.premium_state == "active",
+                or_(
+                    t.registrations.c.premium_person_key == person_key,
+                    t.registrations.c.person_id == person_id,
+                ),
+            )
+        )
+    )
+    return tuple(sorted(set(rows.scalars().all())))
+
+
+async def _attended(conn: AsyncConnection, registration_id: str) -> tuple[ActivityAttendance, ...]:
+    rows = await conn.execute(
+        select(t.activities.c.activity_id, t.activities.c.body_code, t.attendances.c.attended_on)
+        .join(t.activities, t.activities.c.id == t.attendances.c.activity_pk)
+        .where(
+            and_(
+                t.attendances.c.registration_id == registration_id,
+                t.activities.c.designated.is_(True),
+            )
+        )
+    )
+    return tuple(
+        ActivityAttendance(
+            activity_id=activity_id, body_code=code, attended_on=date.fromisoformat(attended_on)
+        )
+        for activity_id, code, attended_on in rows.all()
+    )
+
+
+async def applicant_for(
+    conn: AsyncConnection,
+    registration: RegistrationRecord,
+    *,
+    guardian_consent: bool,
+) -> tuple[Applicant, StoredIdentity | None]:
+    """The facts of ``registration``'s person for the eligibility rules."""
+    identity = await load_identity(conn, registration.person_id)
+    held: tuple[str, ...] = ()
+    if identity is not None:
+        held = await _premium_codes(conn, identity.person_key, registration.person_id)
+    applicant = Applicant(
+        applying_to=registration.body_code,
+        identity=None if identity is None else identity.facts,
+        premium_registrations=held,
+        activities=await _attended(conn, registration.id),
+        guardian_consent=guardian_consent,
+    )
+    return applicant, identity
+
+
+def checklist_json(result: EligibilityResult) -> list[dict[str, Any]]:
+    """The checklist the applicant and staff both see (same order as the rules)."""
+    return [
+        {
+            "rule": outcome.rule.value,
+            "passed": outcome.passed,
+            "message_ja": outcome.message_ja,
+            "message_en": outcome.message_en,
+            "count": outcome.count,
+            "limit": outcome.limit,
+        }
+        for outcome in result.outcomes
+    ]
+
+
+def evaluate(
+    applicant: Applicant, *, bodies: BodyRegistry, settings: ServiceSettings, today: date
+) -> EligibilityResult:
+    return evaluate_eligibility(applicant, bodies=bodies, today=today, rules=settings.premium.rules)
+
+
+# ---------------------------------------------------------------------------- decisions
+
+
+async def approve_application(
+    conn: AsyncConnection,
+    *,
+    application: dict[str, Any],
+    registration: RegistrationRecord,
+    identity: StoredIdentity,
+    actor: str,
+    now: int,
+    today: date,
+    settings: ServiceSettings,
+) -> date:
+    """Make ``registration`` premium for a year (new) or the next year (renewal), mark the
+    application approved and audit it. Returns the last day of the premium year."""
+    # A premium year starts on approval, a renewal's too (it is approved in the last weeks of
+    # the current year, which it replaces): a premium card never covers more than a year.
+    until = premium_year(today, settings.premium.premium_months)
+    method = (
+        ClaimsIdentityMethod.MY_NUMBER_CARD
+        if identity.facts.method is IdentityMethod.JPKI_SIGNING
+        else ClaimsIdentityMethod.DIGITAL_AUTH_APP
+    )
+    await conn.execute(
+        update(t.registrations)
+        .where(t.registrations.c.id == registration.id)
+        .values(
+            tier=Tier.PREMIUM.value,
+            premium_state="active",
+            premium_from=today.isoformat(),
+            premium_until=until.isoformat(),
+            premium_identity_method=method.value,
+            premium_identity_verified_on=identity.facts.verified_on.isoformat(),
+            premium_person_key=application["person_key"],
+            premium_approved_at=now,
+            state_reason=None,
+            updated_at=now,
+        )
+    )
+    await conn.execute(
+        update(t.premium_applications)
+        .where(t.premium_applications.c.id == application["id"])
+        .values(state="approved", pending_registration_id=None, decided_at=now, decided_by=actor)
+    )
+    await append_audit(
+        conn,
+        body_code=registration.body_code,
+        at=now,
+        actor=actor,
+        action="premium-approve",
+        target=registration.id,
+        detail={"application": application["id"], "kind": application["kind"], "until": str(until)},
+    )
+    return until
+
+
+async def end_premium(
+    conn: AsyncConnection,
+    *,
+    registration: RegistrationRecord,
+    reason: EndReason,
+    body: BodyRecord,
+    now: int,
+    settings: ServiceSettings,
+) -> dict[str, int]:
+    """End premium for ``registration``: revoked (moved in) or suspended (renewal failed).
+    The registration stays, as basic; its premium cards get the matching status value in the
+    same transaction and the changed lists are re-signed. Returns list id → new sequence."""
+    revoked = reason is EndReason.MOVED_INTO_MUNICIPALITY
+    value = StatusType.INVALID if revoked else StatusType.SUSPENDED
+    await conn.execute(
+        update(t.registrations)
+        .where(t.registrations.c.id == registration.id)
+        .values(
+            tier=Tier.BASIC.value,
+            premium_state="revoked" if revoked else "suspended",
+            state_reason=reason.value,
+            updated_at=now,
+        )
+    )
+    changed = await conn.execute(
+        update(t.status_entries)
+        .where(
+            and_(
+                t.status_entries.c.registration_id == registration.id,
+                t.status_entries.c.tier == Tier.PREMIUM.value,
+                t.status_entries.c.value == int(StatusType.VALID),
+            )
+        )
+        .values(value=int(value))
+        .returning(t.status_entries.c.status_list_pk)
+    )
+    published: dict[str, int] = {}
+    for status_list_pk in sorted(set(changed.scalars().all())):
+        list_id, sequence = await publish_status_list(
+            conn, status_list_pk=status_list_pk, body=body, now=now, settings=settings
+        )
+        published[str(list_id)] = sequence
+    await append_audit(
+        conn,
+        body_code=registration.body_code,
+        at=now,
+        actor="system:premium",
+        action="premium-revoke" if revoked else "premium-suspend",
+        target=registration.id,
+        detail={"reason": reason.value, "status_lists": published},
+    )
+    return published
+
+
+async def premium_at_address(
+    conn: AsyncConnection,
+    *,
+    person_id: str,
+    person_key: str,
+    address_code: str | None,
+    exclude_own_prefecture: bool,
+) -> list[RegistrationRecord]:
+    """Active premium registrations of this person that the (new) address rules out."""
+    if address_code is None:
+        return []
+    rows = await conn.execute(
+        select(t.registrations.c.id).where(
+            and_(
+                t.registrations.c.premium_state == "active",
+                or_(
+                    t.registrations.c.premium_person_key == person_key,
+                    t.registrations.c.person_id == person_id,
+                ),
+            )
+        )
+    )
+    found = []
+    for registration_id in rows.scalars().all():
+        record = await load_registration(conn, registration_id)
+        same = record.body_code == address_code or (
+            exclude_own_prefecture
+            and prefecture_code_of(record.body_code) == prefecture_code_of(address_code)
+        )
+        if same:
+            found.append(record)
+    return found
+
+
+async def expire_lapsed_premium(
+    conn: AsyncConnection,
+    *,
+    body: BodyRecord,
+    today: date,
+    now: int,
+    settings: ServiceSettings,
+    limit: int = 500,
+) -> list[str]:
+    """Suspend premium whose year ended without an approved renewal (reason
+    ``renewal_failed``); at most ``limit`` per call. Returns the registration ids."""
+    rows = await conn.execute(
+        select(t.registrations.c.id)
+        .where(
+            and_(
+                t.registrations.c.body_code == body.code,
+                t.registrations.c.premium_state == "active",
+                t.registrations.c.premium_until < today.isoformat(),
+            )
+        )
+        .limit(limit)
+    )
+    ended = []
+    for registration_id in rows.scalars().all():
+        record = await load_registration(conn, registration_id)
+        await end_premium(
+            conn,
+            registration=record,
+            reason=EndReason.RENEWAL_FAILED,
+            body=body,
+            now=now,
+            settings=settings,
+        )
+        ended.append(registration_id)
+    return ended
+
+
+def today_in_japan(now_s: int) -> date:
+    return datetime.fromtimestamp(now_s, UTC).astimezone(JST).date()
+
+
+def application_json(row: Any) -> dict[str, Any]:
+    return {
+        "application_id": row["id"],
+        "registration_id": row["registration_id"],
+        "body_code": row["body_code"],
+        "kind": row["kind"],
+        "state": row["state"],
+        "guardian_consent": bool(row["guardian_consent"]),
+        "checklist": json.loads(row["checklist"]),
+        "reason": row["reason"],
+        "submitted_at": row["submitted_at"],
+        "decided_at": row["decided_at"],
+    }
+
+
+async def count_pending(conn: AsyncConnection, registration_id: str) -> int:
+    return int(
+        await conn.scalar(
+            select(func.count())
+            .select_from(t.premium_applications)
+            .where(t.premium_applications.c.pending_registration_id == registration_id)
+        )
+        or 0
+    )
+
+
+def not_found() -> RequestError:
+    return RequestError(ErrorCode.RESOURCE_NOT_FOUND, "no such item")
+
+
+def already_decided() -> IssuanceError:
+    return IssuanceError(ErrorCode.REVIEW_ALREADY_DECIDED, "already decided")
