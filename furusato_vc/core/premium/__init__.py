@@ -1,6 +1,6 @@
 """Premium registration (issue 8), pure core: the derived identity facts, OpenID Connect
-identity proofing, the eligibility engine (docs/premium-eligibility.md), and the check-in
-location rule (docs/activity-location-and-evidence.md)."""
+identity proofing, the eligibility engine (docs/premium-eligibility.md), the check-in location
+rule and the evidence-upload checks (docs/activity-location-and-evidence.md)."""
 
 from furusato_vc.core.premium.eligibility import (
     DEFAULT_RULES,
@@ -11,6 +11,15 @@ from furusato_vc.core.premium.eligibility import (
     RuleId,
     RuleOutcome,
     evaluate_eligibility,
+)
+from furusato_vc.core.premium.evidence import (
+    DEFAULT_EVIDENCE_POLICY,
+    DEFAULT_MAX_EVIDENCE_BYTES,
+    DEFAULT_MAX_IMAGE_PIXELS,
+    EvidenceInfo,
+    EvidenceMediaType,
+    EvidencePolicy,
+    check_evidence,
 )
 from furusato_vc.core.premium.identity_facts import IdentityFacts, IdentityMethod
 from furusato_vc.core.premium.location import (
@@ -41,6 +50,9 @@ from furusato_vc.core.premium.oidc_identity import (
 __all__ = [
     "COARSENING_ERROR_M",
     "COARSEN_DECIMALS",
+    "DEFAULT_EVIDENCE_POLICY",
+    "DEFAULT_MAX_EVIDENCE_BYTES",
+    "DEFAULT_MAX_IMAGE_PIXELS",
     "DEFAULT_RULES",
     "EARTH_MEAN_RADIUS_M",
     "MAX_ACCEPTED_ACCURACY_M",
@@ -52,6 +64,9 @@ __all__ = [
     "CheckInMode",
     "EligibilityResult",
     "EligibilityRules",
+    "EvidenceInfo",
+    "EvidenceMediaType",
+    "EvidencePolicy",
     "Geofence",
     "IdentityFacts",
     "IdentityMethod",
@@ -61,6 +76,7 @@ __all__ = [
     "RuleId",
     "RuleOutcome",
     "VerifiedOidcIdentity",
+    "check_evidence",
     "check_location",
     "coarsen",
     "derive_person_key",
