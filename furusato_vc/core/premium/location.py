@@ -12,8 +12,9 @@ The rule (:func:`check_location`), with ``d`` the great-circle distance from the
 
 - Coarsening moves a point by at most :data:`COARSENING_ERROR_M` (about 79 m at the equator, less
   further north), so the coarsened point is that much less certain than the wallet said; the
-  margin is ``min(uncertainty, radius)``. A fix at the centre therefore always passes (the margin
-  is at least 50 m + 50 m), and a genuine fix anywhere inside a fence of radius ≥ 80 m passes.
+  margin is ``min(uncertainty, radius)``. A fix at the centre therefore always passes (the limit
+  is at least 50 m + 50 m), and a genuine fix anywhere inside a fence of radius ≥ 80 m passes
+  at any accepted accuracy.
   Below that, someone near the edge can be refused: staff set the radius to the venue's extent
   plus about 80 m, and no fence ever accepts farther out than twice its radius.
 - Fail closed: a fix that reports an accuracy worse than 1 km (typically a cell-tower or IP
