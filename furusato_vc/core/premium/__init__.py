@@ -1,5 +1,6 @@
 """Premium registration (issue 8), pure core: the derived identity facts, OpenID Connect
-identity proofing, and the eligibility engine. See docs/premium-eligibility.md."""
+identity proofing, the eligibility engine (docs/premium-eligibility.md), the check-in location
+rule and the evidence-upload checks (docs/activity-location-and-evidence.md)."""
 
 from furusato_vc.core.premium.eligibility import (
     DEFAULT_RULES,
@@ -11,7 +12,33 @@ from furusato_vc.core.premium.eligibility import (
     RuleOutcome,
     evaluate_eligibility,
 )
+from furusato_vc.core.premium.evidence import (
+    DEFAULT_EVIDENCE_POLICY,
+    DEFAULT_MAX_EVIDENCE_BYTES,
+    DEFAULT_MAX_IMAGE_PIXELS,
+    EvidenceInfo,
+    EvidenceMediaType,
+    EvidencePolicy,
+    check_evidence,
+)
 from furusato_vc.core.premium.identity_facts import IdentityFacts, IdentityMethod
+from furusato_vc.core.premium.location import (
+    COARSEN_DECIMALS,
+    COARSENING_ERROR_M,
+    EARTH_MEAN_RADIUS_M,
+    MAX_ACCEPTED_ACCURACY_M,
+    MAX_FIX_ACCURACY_M,
+    MAX_GEOFENCE_RADIUS_M,
+    MIN_GEOFENCE_RADIUS_M,
+    CheckInMode,
+    Geofence,
+    LatLon,
+    LocationFix,
+    check_location,
+    coarsen,
+    distance_m,
+    parse_location_fix,
+)
 from furusato_vc.core.premium.oidc_identity import (
     OidcProvider,
     VerifiedOidcIdentity,
@@ -21,19 +48,41 @@ from furusato_vc.core.premium.oidc_identity import (
 )
 
 __all__ = [
+    "COARSENING_ERROR_M",
+    "COARSEN_DECIMALS",
+    "DEFAULT_EVIDENCE_POLICY",
+    "DEFAULT_MAX_EVIDENCE_BYTES",
+    "DEFAULT_MAX_IMAGE_PIXELS",
     "DEFAULT_RULES",
+    "EARTH_MEAN_RADIUS_M",
+    "MAX_ACCEPTED_ACCURACY_M",
+    "MAX_FIX_ACCURACY_M",
+    "MAX_GEOFENCE_RADIUS_M",
+    "MIN_GEOFENCE_RADIUS_M",
     "ActivityAttendance",
     "Applicant",
+    "CheckInMode",
     "EligibilityResult",
     "EligibilityRules",
+    "EvidenceInfo",
+    "EvidenceMediaType",
+    "EvidencePolicy",
+    "Geofence",
     "IdentityFacts",
     "IdentityMethod",
+    "LatLon",
+    "LocationFix",
     "OidcProvider",
     "RuleId",
     "RuleOutcome",
     "VerifiedOidcIdentity",
+    "check_evidence",
+    "check_location",
+    "coarsen",
     "derive_person_key",
+    "distance_m",
     "evaluate_eligibility",
+    "parse_location_fix",
     "parse_provider_jwks",
     "verify_id_token",
 ]
