@@ -8,7 +8,8 @@ Exception tree::
     ├── IssuanceError             the issuer was asked to build something it must not build
     ├── StorageError              a store or a verifier bundle could not be read or written
     └── RequestError              a service request is not allowed as made (who may ask, how
-                                  often, idempotency); raised only by the service layers
+                                  often, idempotency, what may be uploaded); raised by the
+                                  service layers and the upload screen they call
 
 Callers catch by family and branch on ``code``. Codes are wire-stable: they appear in CLI JSON,
 RFC 9457 problem documents and kiosk screens. :class:`ErrorCode` is append-only; never rename or
