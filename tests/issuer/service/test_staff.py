@@ -107,8 +107,18 @@ _STAFF_ENDPOINTS = [
     ("POST", "/staff/bodies/{code}/registrations/{rid}/suspend"),
     ("POST", "/staff/bodies/{code}/registrations/{rid}/reinstate"),
     ("POST", "/staff/bodies/{code}/registrations/{rid}/revoke"),
-    ("POST", "/staff/bodies/{code}/registrations/{rid}/approve-premium"),
     ("GET", "/staff/bodies/{code}/audit"),
+    # premium (issue 8): ids of activities, evidence and applications are looked up within
+    # the path's body only, like registration ids
+    ("GET", "/staff/bodies/{code}/activities"),
+    ("GET", "/staff/bodies/{code}/activities/{rid}"),
+    ("GET", "/staff/bodies/{code}/evidence"),
+    ("GET", "/staff/bodies/{code}/evidence/{rid}/content"),
+    ("POST", "/staff/bodies/{code}/evidence/{rid}/accept"),
+    ("POST", "/staff/bodies/{code}/evidence/{rid}/reject"),
+    ("GET", "/staff/bodies/{code}/premium-applications"),
+    ("POST", "/staff/bodies/{code}/premium-applications/{rid}/approve"),
+    ("POST", "/staff/bodies/{code}/premium-applications/{rid}/reject"),
 ]
 
 
@@ -123,15 +133,16 @@ def test_staff_of_one_body_can_never_reach_another(
     admin = service.staff(KESENNUMA, "admin")
     headers = {**admin, "Idempotency-Key": secrets.token_hex(8)}
     # another body's path, whatever the id
+    body = {"reason": "test"} if method == "POST" else None
     for rid in (theirs, mine):
         path = template.format(code=MINAMIMINOWA, rid=rid)
-        response = service.client.request(method, path, headers=headers)
+        response = service.client.request(method, path, headers=headers, json=body)
         assert response.status_code == 403, (path, response.text)
         assert _code(response) == ErrorCode.STAFF_FORBIDDEN.value
     # the other body's registration through one's own path
     if "{rid}" in template:
         path = template.format(code=KESENNUMA, rid=theirs)
-        response = service.client.request(method, path, headers=headers)
+        response = service.client.request(method, path, headers=headers, json=body)
         assert response.status_code == 404, (path, response.text)
         assert _code(response) == ErrorCode.RESOURCE_NOT_FOUND.value
     # and nothing of theirs changed
