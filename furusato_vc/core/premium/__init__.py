@@ -13,11 +13,18 @@ from furusato_vc.core.premium.eligibility import (
 )
 from furusato_vc.core.premium.identity_facts import IdentityFacts, IdentityMethod
 from furusato_vc.core.premium.oidc_identity import (
+    IdTokenAlgorithm,
     OidcProvider,
+    ProviderKey,
     VerifiedOidcIdentity,
     derive_person_key,
     parse_provider_jwks,
     verify_id_token,
+)
+from furusato_vc.core.premium.rsa_jwk import (
+    RsaPublicJwk,
+    parse_rsa_public_jwk,
+    rsa_public_jwk_from_key,
 )
 
 __all__ = [
@@ -26,14 +33,19 @@ __all__ = [
     "Applicant",
     "EligibilityResult",
     "EligibilityRules",
+    "IdTokenAlgorithm",
     "IdentityFacts",
     "IdentityMethod",
     "OidcProvider",
+    "ProviderKey",
+    "RsaPublicJwk",
     "RuleId",
     "RuleOutcome",
     "VerifiedOidcIdentity",
     "derive_person_key",
     "evaluate_eligibility",
     "parse_provider_jwks",
+    "parse_rsa_public_jwk",
+    "rsa_public_jwk_from_key",
     "verify_id_token",
 ]
