@@ -46,6 +46,7 @@ __all__ = [
     "MAX_OCSP_RESPONSES",
     "MAX_OCSP_RESPONSE_SIZE",
     "FetchedOcspResponse",
+    "LoadedOcspResponse",
     "OcspPolicy",
     "OcspStatus",
     "build_ocsp_request",
