@@ -5,6 +5,12 @@ Backends turn evidence (a JPKI card signature, later an OpenID Connect ID token)
 """
 
 from furusato_vc.core.identity.jpki import verify_jpki_signature
+from furusato_vc.core.identity.ocsp import (
+    DEFAULT_OCSP_POLICY,
+    FetchedOcspResponse,
+    OcspPolicy,
+    build_ocsp_request,
+)
 from furusato_vc.core.identity.proofing import (
     IdentityMethod,
     ProofedIdentity,
@@ -13,8 +19,12 @@ from furusato_vc.core.identity.proofing import (
 )
 
 __all__ = [
+    "DEFAULT_OCSP_POLICY",
+    "FetchedOcspResponse",
     "IdentityMethod",
+    "OcspPolicy",
     "ProofedIdentity",
+    "build_ocsp_request",
     "derive_person_key",
     "municipality_code_from_address",
     "verify_jpki_signature",

@@ -10,9 +10,11 @@ the signing certificate. :func:`verify_jpki_signature` checks, in this order, an
    (RFC 5280 path validation, Web PKI algorithm and CA-profile rules); the end-entity profile is
    relaxed to J-LIS's: no EKU needed, but keyUsage must allow digitalSignature or
    nonRepudiation;
-5. revocation of every non-root certificate in the chain, through a CRL the caller fetched
-   (RFC 5280 §6.3): signed by the certificate's issuer, a complete CRL (no delta),
-   ``thisUpdate ≤ now < nextUpdate``. No usable CRL is ``identity_revocation_unknown``;
+5. revocation of every non-root certificate in the chain, through a CRL or an OCSP response the
+   caller fetched: a CRL (RFC 5280 §6.3) signed by the certificate's issuer, complete (no
+   delta), ``thisUpdate ≤ now < nextUpdate``; an OCSP response (RFC 6960) as checked by
+   :mod:`furusato_vc.core.identity.ocsp`. "Revoked" from any usable source wins; otherwise one
+   usable source saying "not revoked" is enough; with none it is ``identity_revocation_unknown``;
 6. the 基本4情報 in subjectAltName otherName entries under 1.2.392.200149.8.5.5
    (.1 name, .3 sex, .4 birth date, .5 address), each exactly once, each a single
    UTF8String or PrintableString read by a bounded DER reader;
@@ -25,7 +27,7 @@ gets a new serial and key pair), never the serial (a cross-service identifier, c
 It changes when the name changes; see ``docs/identity-proofing.md``.
 
 The attribute encodings are a **test profile** modelled on J-LIS; see the docs for what was and
-was not confirmed against the J-LIS certificate profile. OCSP is not implemented yet.
+was not confirmed against the J-LIS certificate profile.
 """
 
 from __future__ import annotations
@@ -49,6 +51,14 @@ from cryptography.x509.verification import (
 from cryptography.x509.verification import VerificationError as X509VerificationError
 
 from furusato_vc.core.errors import ErrorCode, FormatError, VerificationError
+from furusato_vc.core.identity.ocsp import (
+    DEFAULT_OCSP_POLICY,
+    MAX_OCSP_RESPONSE_SIZE,
+    MAX_OCSP_RESPONSES,
+    OcspStatus,
+    load_ocsp_response,
+    ocsp_status,
+)
 from furusato_vc.core.identity.proofing import (
     MIN_SECRET_LENGTH,
     IdentityMethod,
@@ -63,6 +73,11 @@ if TYPE_CHECKING:
 
     from cryptography.x509.verification import Policy
 
+    from furusato_vc.core.identity.ocsp import (
+        FetchedOcspResponse,
+        LoadedOcspResponse,
+        OcspPolicy,
+    )
     from furusato_vc.core.registration.bodies import BodyRegistry
 
 __all__ = [
@@ -107,7 +122,9 @@ def verify_jpki_signature(
     certificate: bytes,
     trust_roots: Sequence[x509.Certificate],
     intermediates: Sequence[x509.Certificate] = (),
-    crls: Sequence[bytes],
+    crls: Sequence[bytes] = (),
+    ocsp_responses: Sequence[FetchedOcspResponse] = (),
+    ocsp_policy: OcspPolicy = DEFAULT_OCSP_POLICY,
     now: datetime,
     secret: bytes,
     bodies: BodyRegistry | None = None,
@@ -123,12 +140,18 @@ def verify_jpki_signature(
         intermediates: CA certificates that may complete the chain.
         crls: DER CRLs the caller fetched: one per non-root certificate of the chain, issued
             by that certificate's issuer.
+        ocsp_responses: OCSP responses the caller fetched (see
+            :func:`~furusato_vc.core.identity.ocsp.build_ocsp_request`), each matched to a
+            certificate of the chain by its CertID. Each non-root certificate needs a usable
+            CRL or a usable OCSP response; "revoked" from either always wins.
+        ocsp_policy: the clock skew and maximum age rules for OCSP responses.
         now: an aware datetime; ``verified_at`` is its date in JST.
         secret: the person-key HMAC secret, at least 32 bytes.
         bodies: the body table (default: the bundled one).
 
     Raises:
-        FormatError: ``input_too_large`` if the certificate or a CRL exceeds its bound.
+        FormatError: ``input_too_large`` if the certificate, a CRL or an OCSP response exceeds
+            its bound (8 KiB; 8 CRLs of 32 MiB; 8 OCSP responses of 64 KiB).
         VerificationError: ``identity_signature_invalid``, ``identity_certificate_untrusted``
             (also for a certificate that is not DER), ``identity_certificate_expired``,
             ``identity_certificate_not_yet_valid``, ``identity_certificate_revoked``,
@@ -149,13 +172,17 @@ def verify_jpki_signature(
         raise FormatError(ErrorCode.INPUT_TOO_LARGE, "certificate too large")
     if len(crls) > MAX_CRLS or any(len(c) > MAX_CRL_SIZE for c in crls):
         raise FormatError(ErrorCode.INPUT_TOO_LARGE, "too many or too large CRLs")
+    if len(ocsp_responses) > MAX_OCSP_RESPONSES or any(
+        len(r.der) > MAX_OCSP_RESPONSE_SIZE for r in ocsp_responses
+    ):
+        raise FormatError(ErrorCode.INPUT_TOO_LARGE, "too many or too large OCSP responses")
     now_utc = now.astimezone(UTC)
 
     leaf = _load_certificate(certificate)
     _check_nonce_signature(leaf, nonce, signature)
     _check_validity(leaf, now_utc)
     chain = _verify_chain(leaf, trust_roots, intermediates, now_utc)
-    _check_revocation(chain, crls, now_utc)
+    _check_revocation(chain, crls, ocsp_responses, ocsp_policy, now_utc)
     name, sex, birthdate, address = _read_basic_four(leaf, now_utc)
     municipality = municipality_code_from_address(
         address, bodies=bodies if bodies is not None else load_bodies()
@@ -237,7 +264,11 @@ def _verify_chain(
 
 
 def _check_revocation(
-    chain: list[x509.Certificate], crls: Sequence[bytes], now_utc: datetime
+    chain: list[x509.Certificate],
+    crls: Sequence[bytes],
+    ocsp_responses: Sequence[FetchedOcspResponse],
+    ocsp_policy: OcspPolicy,
+    now_utc: datetime,
 ) -> None:
     loaded: list[x509.CertificateRevocationList] = []
     for der in crls:
@@ -245,15 +276,38 @@ def _check_revocation(
             loaded.append(x509.load_der_x509_crl(der))
         except ValueError:
             continue  # an unreadable CRL is no CRL; absence is judged below
-    # chain[-1] is the trust root: configured trust, not subject to a CRL here.
+    # an unreadable or unsuccessful OCSP response is no response, likewise
+    responses: list[LoadedOcspResponse] = [
+        r for r in map(load_ocsp_response, ocsp_responses) if r is not None
+    ]
+    # chain[-1] is the trust root: configured trust, not subject to revocation checks here.
     for cert, issuer in itertools.pairwise(chain):
-        crl = next((c for c in loaded if _crl_usable(c, issuer, now_utc)), None)
-        if crl is None:
+        usable_crls = [c for c in loaded if _crl_usable(c, issuer, now_utc)]
+        crl_says: OcspStatus | None = None
+        if usable_crls:
+            crl_says = OcspStatus.GOOD
+            if any(
+                c.get_revoked_certificate_by_serial_number(cert.serial_number) is not None
+                for c in usable_crls
+            ):
+                crl_says = OcspStatus.REVOKED
+        ocsp_says = ocsp_status(
+            cert,
+            issuer,
+            responses,
+            now_utc=now_utc,
+            policy=ocsp_policy,
+            issuer_crls=usable_crls,
+        )
+        if OcspStatus.REVOKED in (crl_says, ocsp_says):
             raise VerificationError(
-                ErrorCode.IDENTITY_REVOCATION_UNKNOWN, "no valid, current CRL for a certificate"
+                ErrorCode.IDENTITY_CERTIFICATE_REVOKED, "revoked per CRL or OCSP"
             )
-        if crl.get_revoked_certificate_by_serial_number(cert.serial_number) is not None:
-            raise VerificationError(ErrorCode.IDENTITY_CERTIFICATE_REVOKED, "serial is on the CRL")
+        if OcspStatus.GOOD not in (crl_says, ocsp_says):
+            raise VerificationError(
+                ErrorCode.IDENTITY_REVOCATION_UNKNOWN,
+                "no valid, current CRL or OCSP response for a certificate",
+            )
 
 
 def _crl_usable(

@@ -40,11 +40,18 @@ from furusato_vc.core.premium.location import (
     parse_location_fix,
 )
 from furusato_vc.core.premium.oidc_identity import (
+    IdTokenAlgorithm,
     OidcProvider,
+    ProviderKey,
     VerifiedOidcIdentity,
     derive_person_key,
     parse_provider_jwks,
     verify_id_token,
+)
+from furusato_vc.core.premium.rsa_jwk import (
+    RsaPublicJwk,
+    parse_rsa_public_jwk,
+    rsa_public_jwk_from_key,
 )
 
 __all__ = [
@@ -68,11 +75,14 @@ __all__ = [
     "EvidenceMediaType",
     "EvidencePolicy",
     "Geofence",
+    "IdTokenAlgorithm",
     "IdentityFacts",
     "IdentityMethod",
     "LatLon",
     "LocationFix",
     "OidcProvider",
+    "ProviderKey",
+    "RsaPublicJwk",
     "RuleId",
     "RuleOutcome",
     "VerifiedOidcIdentity",
@@ -84,5 +94,7 @@ __all__ = [
     "evaluate_eligibility",
     "parse_location_fix",
     "parse_provider_jwks",
+    "parse_rsa_public_jwk",
+    "rsa_public_jwk_from_key",
     "verify_id_token",
 ]

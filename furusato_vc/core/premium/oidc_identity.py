@@ -9,11 +9,14 @@ the date, a salted person key, the address municipality code and the birth year.
 ID token validation follows OpenID Connect Core 1.0 §3.1.3.7 (steps 2-3 iss/aud, 4-5 azp, 6-8
 signature with an allow-listed algorithm, 9 exp, 10 iat, 11 nonce) and RFC 8725 §3.1.
 
-Algorithms: ES256 only, through the project's JOSE allow-list
-(:mod:`furusato_vc.core.jose.algorithms`): ``none`` and HMAC cannot be allowed at all. RS256 is
-not supported yet, because the JOSE core has no RSA key type; a provider that signs only with
-RS256 needs that added to the core (an opt-in algorithm with its own tests) first. RSA keys in
-the provider's JWKS are skipped, not rejected, so a mixed JWKS still works for ES256 tokens.
+Algorithms: each provider has an explicit set (:attr:`OidcProvider.algorithms`), ES256 by
+default. RS256 is opt-in per provider and exists only here, for ID tokens
+(:mod:`furusato_vc.core.premium.rsa_jwk`): the JOSE core and its allow-list for credentials stay
+ES256. ``none``, HMAC and every other ``alg`` are not in :class:`IdTokenAlgorithm`, so no
+provider can allow them (RFC 8725 §3.1, §3.2). The header's ``alg`` is checked against the
+provider's set before any key is looked up, and must then fit the key type selected by ``kid``
+(an RS256 header never uses an EC key, nor ES256 an RSA key). Keys come only from the configured
+JWKS, never from the token (``jwk``, ``jku``, ``x5c``, ``x5u`` are ignored).
 
 Address: the OIDC ``address`` claim (Core §5.1.1) is free text and has no municipality code.
 A provider may give a structured claim with the 6-digit 全国地方公共団体コード; name its path in
@@ -28,15 +31,17 @@ import hmac
 import re
 from dataclasses import dataclass
 from datetime import timedelta
+from enum import StrEnum
 from typing import TYPE_CHECKING, Final
 
 from furusato_vc.core.encoding import JsonLimits, b64url_encode, parse_json_object
 from furusato_vc.core.errors import ErrorCode, FormatError, VerificationError
-from furusato_vc.core.jose.algorithms import DEFAULT_ALGORITHMS, AlgorithmPolicy, JwsAlgorithm
-from furusato_vc.core.jose.jwk import parse_public_jwk
-from furusato_vc.core.jose.jws import JwsLimits, decode_unverified_jws, verify_jws_signature
+from furusato_vc.core.jose.algorithms import JwsAlgorithm
+from furusato_vc.core.jose.jwk import PublicJwk, parse_public_jwk
+from furusato_vc.core.jose.jws import JwsLimits, decode_unverified_jws
 from furusato_vc.core.jose.jwt import numeric_date, require_string, to_numeric_date
 from furusato_vc.core.premium.identity_facts import IdentityFacts, IdentityMethod
+from furusato_vc.core.premium.rsa_jwk import RsaPublicJwk, parse_rsa_public_jwk
 from furusato_vc.core.registration.bodies import validate_body_code
 from furusato_vc.core.registration.claims import JST
 
@@ -44,10 +49,12 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from furusato_vc.core.encoding import JSONObject, JSONValue
-    from furusato_vc.core.jose.jwk import PublicJwk
+    from furusato_vc.core.jose.jws import UnverifiedJws
 
 __all__ = [
+    "IdTokenAlgorithm",
     "OidcProvider",
+    "ProviderKey",
     "VerifiedOidcIdentity",
     "derive_person_key",
     "parse_provider_jwks",
@@ -61,18 +68,34 @@ _PAYLOAD_LIMITS: Final = JsonLimits(max_bytes=16 * 1024, max_depth=6)
 _BIRTHDATE = re.compile(r"(\d{4})(?:-(\d{2})-(\d{2}))?")
 
 
+class IdTokenAlgorithm(StrEnum):
+    """The JWS algorithms an ID token may use (RFC 7518 §3.1); a provider allows a subset."""
+
+    ES256 = "ES256"
+    RS256 = "RS256"  # opt-in per provider; RSA keys of at least 2048 bits
+
+
+ProviderKey = PublicJwk | RsaPublicJwk
+"""A provider verification key: EC P-256 (ES256) or RSA (RS256)."""
+
+_ES256_ONLY: Final = frozenset({IdTokenAlgorithm.ES256})
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OidcProvider:
     """One trusted verified-identity provider, configured by the deployment.
 
-    ``jwks`` are the provider's current keys (fetched and cached at the edge, passed in here).
+    ``jwks`` are the provider's current keys (fetched and cached at the edge, parsed with
+    :func:`parse_provider_jwks` and passed in here). ``algorithms`` is the set of ID-token
+    ``alg`` values accepted from this provider: ES256 only by default; add
+    :attr:`IdTokenAlgorithm.RS256` for a provider that signs with RSA.
     ``max_token_age`` bounds ``iat``: the token must have been issued for this login.
     """
 
     issuer: str
     client_id: str
-    jwks: tuple[PublicJwk, ...]
-    algorithms: AlgorithmPolicy = DEFAULT_ALGORITHMS
+    jwks: tuple[ProviderKey, ...]
+    algorithms: frozenset[IdTokenAlgorithm] = _ES256_ONLY
     clock_skew: timedelta = timedelta(seconds=60)
     max_token_age: timedelta = timedelta(minutes=10)
     address_code_claim: tuple[str, ...] = ()
@@ -82,9 +105,18 @@ class OidcProvider:
             raise ValueError("issuer and client_id must not be empty")
         if not self.jwks:
             raise ValueError("the provider needs at least one key")
-        if self.algorithms.allowed != frozenset({JwsAlgorithm.ES256}):
+        algorithms: object = self.algorithms  # callers of the ES256-only API passed a policy
+        if (
+            not isinstance(algorithms, frozenset)
+            or not algorithms
+            or not all(isinstance(alg, IdTokenAlgorithm) for alg in algorithms)
+        ):
             # EdDSA ID tokens are not expected from these providers; keep the surface small.
-            raise ValueError("only ES256 is supported for ID tokens")
+            raise ValueError("algorithms is a non-empty set of IdTokenAlgorithm (ES256, RS256)")
+        if not all(isinstance(key, PublicJwk | RsaPublicJwk) for key in self.jwks):
+            raise ValueError("provider keys are PublicJwk (P-256) or RsaPublicJwk")
+        if not any(_fits(key, alg) for key in self.jwks for alg in self.algorithms):
+            raise ValueError("no provider key for an allowed algorithm")
         if not timedelta(0) <= self.clock_skew <= timedelta(minutes=5):
             raise ValueError("clock_skew must be 0-5 minutes")
         if not timedelta(0) < self.max_token_age <= timedelta(hours=1):
@@ -115,15 +147,22 @@ def derive_person_key(*, secret: bytes, issuer: str, subject: str) -> str:
     return b64url_encode(hmac.new(secret, message, hashlib.sha256).digest())
 
 
-def parse_provider_jwks(value: JSONValue) -> tuple[PublicJwk, ...]:
-    """The ES256 verification keys of a provider's JWKS document (RFC 7517 §5).
+def parse_provider_jwks(
+    value: JSONValue, *, algorithms: frozenset[IdTokenAlgorithm] = _ES256_ONLY
+) -> tuple[ProviderKey, ...]:
+    """The verification keys of a provider's JWKS document (RFC 7517 §5) for ``algorithms``.
 
-    Keys of other types (RSA, OKP) and keys marked for encryption are skipped; a P-256 key that
-    is malformed is an error, never skipped.
+    P-256 keys are read when ES256 is allowed, RSA keys when RS256 is (pass the provider's
+    ``algorithms``). Keys of other types (OKP, or RSA for an ES256-only provider), keys marked
+    for encryption (``use: enc``) and RSA keys whose ``alg`` names another algorithm (PS256,
+    RS512 …) are skipped; a key that would be used but is malformed is an error, never skipped,
+    and so is an RSA key under 2048 bits.
 
     Raises:
         FormatError: ``malformed_jwk`` if the document is not ``{"keys": [...]}``, has more than
-            32 keys, holds a malformed P-256 key, or no usable key at all.
+            32 keys, holds a malformed P-256 or RSA key (see
+            :func:`~furusato_vc.core.premium.rsa_jwk.parse_rsa_public_jwk`), or no usable key at
+            all.
     """
     if not isinstance(value, dict) or not isinstance(value.get("keys"), list):
         raise FormatError(ErrorCode.MALFORMED_JWK, "a JWKS is an object with a keys array")
@@ -131,15 +170,21 @@ def parse_provider_jwks(value: JSONValue) -> tuple[PublicJwk, ...]:
     assert isinstance(entries, list)
     if len(entries) > _MAX_JWKS_KEYS:
         raise FormatError(ErrorCode.MALFORMED_JWK, "too many keys in the JWKS")
-    keys: list[PublicJwk] = []
+    keys: list[ProviderKey] = []
     for entry in entries:
         if not isinstance(entry, dict):
             raise FormatError(ErrorCode.MALFORMED_JWK, "JWKS entry is not an object")
-        if entry.get("kty") != "EC" or entry.get("crv") != "P-256" or entry.get("use") == "enc":
+        if entry.get("use") == "enc":
             continue
-        keys.append(parse_public_jwk(entry))
+        kty = entry.get("kty")
+        if IdTokenAlgorithm.ES256 in algorithms and kty == "EC" and entry.get("crv") == "P-256":
+            keys.append(parse_public_jwk(entry))
+        elif IdTokenAlgorithm.RS256 in algorithms and kty == "RSA":
+            if entry.get("alg", IdTokenAlgorithm.RS256.value) != IdTokenAlgorithm.RS256.value:
+                continue  # RFC 7517 §4.4: a key for another algorithm
+            keys.append(parse_rsa_public_jwk(entry))
     if not keys:
-        raise FormatError(ErrorCode.MALFORMED_JWK, "no ES256 key in the JWKS")
+        raise FormatError(ErrorCode.MALFORMED_JWK, "no key for the allowed algorithms")
     return tuple(keys)
 
 
@@ -159,8 +204,10 @@ def verify_id_token(
         FormatError: ``input_too_large``, ``malformed_jws``, ``malformed_jws_header`` and the
             JSON codes for a token that is not a compact JWS with a JSON object payload;
             ``malformed_claim`` for a NumericDate or string claim of the wrong type.
-        VerificationError: ``algorithm_not_allowed`` (anything but ES256, incl. ``none`` and
-            HMAC); ``issuer_key_unknown`` (no provider key for the header's ``kid``);
+        VerificationError: ``algorithm_not_allowed`` (an ``alg`` outside the provider's set,
+            incl. ``none`` and HMAC always, or one that does not fit the key named by ``kid``);
+            ``issuer_key_unknown`` (no provider key for the header's ``kid``, or no ``kid``
+            with several provider keys, OIDC Core §10.1);
             ``signature_invalid``; ``required_claim_missing`` (``iss``, ``sub``, ``aud``,
             ``exp``, ``iat``, ``nonce``); ``id_token_invalid`` (wrong ``iss``, empty or
             over-long ``sub``, wrong ``azp``, malformed ``birthdate`` or address code);
@@ -171,8 +218,7 @@ def verify_id_token(
     if not nonce:
         raise ValueError("nonce must not be empty")
     jws = decode_unverified_jws(id_token, limits=JwsLimits(max_chars=32 * 1024))
-    provider.algorithms.check(jws.alg)  # before any key lookup (RFC 8725 §3.1)
-    verify_jws_signature(jws, _select_key(provider, jws.kid), algorithms=provider.algorithms)
+    _verify_signature(jws, provider)
     claims = parse_json_object(jws.payload, limits=_PAYLOAD_LIMITS)
 
     issuer = require_string(claims, "iss")
@@ -197,15 +243,36 @@ def verify_id_token(
     return VerifiedOidcIdentity(person_key=person_key, facts=facts)
 
 
-def _select_key(provider: OidcProvider, kid: str | None) -> PublicJwk:
+def _verify_signature(jws: UnverifiedJws, provider: OidcProvider) -> None:
+    # RFC 8725 §3.1: the alg is checked against the provider's allow-list before any key is
+    # looked up; StrEnum equality is exact and case-sensitive ("rs256" is not RS256).
+    alg = next((a for a in provider.algorithms if jws.alg == a), None)
+    if alg is None:
+        raise VerificationError(ErrorCode.ALGORITHM_NOT_ALLOWED, "alg not allowed for provider")
+    keys = [key for key in _keys_for(provider, jws.kid) if _fits(key, alg)]
+    if not keys:  # RFC 8725 §3.1: each key is used with exactly one algorithm
+        raise VerificationError(ErrorCode.ALGORITHM_NOT_ALLOWED, "alg does not match the key")
+    # Several keys with one kid: try each (security catalogue J-8).
+    if not any(key.verify(jws.signature, jws.signing_input) for key in keys):
+        raise VerificationError(ErrorCode.SIGNATURE_INVALID, "signature does not verify")
+
+
+def _keys_for(provider: OidcProvider, kid: str | None) -> list[ProviderKey]:
     if kid is None:
+        # OIDC Core §10.1: with several keys in the JWKS, a kid MUST be provided
         if len(provider.jwks) == 1:
-            return provider.jwks[0]
+            return [provider.jwks[0]]
         raise VerificationError(ErrorCode.ISSUER_KEY_UNKNOWN, "no kid and several provider keys")
-    for key in provider.jwks:
-        if key.kid == kid:
-            return key
-    raise VerificationError(ErrorCode.ISSUER_KEY_UNKNOWN, "no provider key with this kid")
+    keys = [key for key in provider.jwks if key.kid == kid]
+    if not keys:
+        raise VerificationError(ErrorCode.ISSUER_KEY_UNKNOWN, "no provider key with this kid")
+    return keys
+
+
+def _fits(key: ProviderKey, alg: IdTokenAlgorithm) -> bool:
+    if alg is IdTokenAlgorithm.RS256:
+        return isinstance(key, RsaPublicJwk)
+    return isinstance(key, PublicJwk) and key.algorithm is JwsAlgorithm.ES256
 
 
 def _check_audience(claims: JSONObject, client_id: str) -> None:

@@ -18,7 +18,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
-from cryptography.x509.oid import NameOID
+from cryptography.x509 import ocsp
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from furusato_vc.core.identity.jpki import (
     JPKI_ADDRESS_OID,
@@ -26,6 +27,7 @@ from furusato_vc.core.identity.jpki import (
     JPKI_NAME_OID,
     JPKI_SEX_OID,
 )
+from furusato_vc.core.identity.ocsp import FetchedOcspResponse
 
 NOW = datetime(2026, 7, 1, 3, 0, tzinfo=UTC)
 NONCE = bytes(range(32))
@@ -218,3 +220,117 @@ def crl(
 def good_crls() -> list[bytes]:
     """The intermediate's CRL (for the leaf) and the root's ARL (for the intermediate)."""
     return [crl(intermediate()), crl(root())]
+
+
+# --------------------------------------------------------------------------- OCSP (RFC 6960)
+
+OCSP_NONCE = b"ocsp-nonce-0123456789abcdef"
+RESPONDER_SERIAL = 0x0C5B_0001
+
+
+def responder(
+    *,
+    issuer: Ca | None = None,
+    eku: bool = True,
+    nocheck: bool = True,
+    key_label: str = "responder",
+    not_after: datetime = NOW + timedelta(days=30),
+) -> Ca:
+    """A delegated OCSP responder certificate issued by ``issuer`` (RFC 6960 §4.2.2.2)."""
+    ca = issuer or intermediate()
+    key = rsa_key(key_label)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(_name("Test JPKI OCSP Responder"))
+        .issuer_name(ca.cert.subject)
+        .public_key(key.public_key())
+        .serial_number(RESPONDER_SERIAL)
+        .not_valid_before(NOW - timedelta(days=1))
+        .not_valid_after(not_after)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.key.public_key()),
+            critical=False,
+        )
+    )
+    if eku:
+        builder = builder.add_extension(
+            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.OCSP_SIGNING]), critical=False
+        )
+    if nocheck:
+        builder = builder.add_extension(x509.OCSPNoCheck(), critical=False)
+    return Ca(builder.sign(ca.key, hashes.SHA256()), key)
+
+
+def ocsp_response(
+    cert: x509.Certificate,
+    issuer: Ca,
+    *,
+    status: ocsp.OCSPCertStatus = ocsp.OCSPCertStatus.GOOD,
+    this_update: datetime = NOW - timedelta(minutes=10),
+    next_update: datetime | None = NOW + timedelta(hours=12),
+    signer: Ca | None = None,
+    signing_key: rsa.RSAPrivateKey | None = None,
+    by_key_hash: bool = False,
+    nonce: bytes | None = None,
+    serial: int | None = None,
+    cert_id_hash: hashes.HashAlgorithm | None = None,
+) -> bytes:
+    """A BasicOCSPResponse about ``cert``; signed by ``issuer`` unless ``signer`` (a delegated
+    responder, embedded in ``certs``) or a bare ``signing_key`` is given."""
+    algorithm = cert_id_hash or hashes.SHA1()
+    revoked = status is ocsp.OCSPCertStatus.REVOKED
+    builder = ocsp.OCSPResponseBuilder()
+    if serial is None:
+        builder = builder.add_response(
+            cert,
+            issuer.cert,
+            algorithm,
+            status,
+            this_update,
+            next_update,
+            this_update if revoked else None,
+            x509.ReasonFlags.key_compromise if revoked else None,
+        )
+    else:
+        request = ocsp.OCSPRequestBuilder().add_certificate(cert, issuer.cert, algorithm).build()
+        builder = builder.add_response_by_hash(
+            request.issuer_name_hash,
+            request.issuer_key_hash,
+            serial,
+            algorithm,
+            status,
+            this_update,
+            next_update,
+            this_update if revoked else None,
+            x509.ReasonFlags.key_compromise if revoked else None,
+        )
+    responder_cert = signer.cert if signer else issuer.cert
+    if signing_key is not None:  # an impostor: the issuer's name, another key
+        responder_cert = _ca(_common_name(issuer), signing_key, None).cert
+    encoding = ocsp.OCSPResponderEncoding.HASH if by_key_hash else ocsp.OCSPResponderEncoding.NAME
+    builder = builder.responder_id(encoding, responder_cert)
+    if signer is not None:
+        builder = builder.certificates([signer.cert])
+    if nonce is not None:
+        builder = builder.add_extension(x509.OCSPNonce(nonce), critical=False)
+    key = signing_key or (signer.key if signer else issuer.key)
+    return builder.sign(key, hashes.SHA256()).public_bytes(Encoding.DER)
+
+
+def _common_name(ca: Ca) -> str:
+    value = ca.cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value
+    assert isinstance(value, str)
+    return value
+
+
+def fetched(der_bytes: bytes, nonce: bytes | None = None) -> FetchedOcspResponse:
+    return FetchedOcspResponse(der=der_bytes, nonce=nonce)
+
+
+def good_ocsp(cert: x509.Certificate | None = None) -> list[FetchedOcspResponse]:
+    """Good responses for the leaf (from the intermediate) and the intermediate (root)."""
+    return [
+        fetched(ocsp_response(cert or leaf(), intermediate())),
+        fetched(ocsp_response(intermediate().cert, root())),
+    ]

@@ -17,6 +17,7 @@ from furusato_vc.core.jose.algorithms import AlgorithmPolicy, JwsAlgorithm
 from furusato_vc.core.jose.jwk import private_jwk
 from furusato_vc.core.premium import (
     IdentityMethod,
+    IdTokenAlgorithm,
     OidcProvider,
     VerifiedOidcIdentity,
     derive_person_key,
@@ -218,14 +219,20 @@ def test_hmac_with_the_public_key_as_secret_is_rejected() -> None:
 
 
 def test_eddsa_cannot_be_configured() -> None:
+    assert "EdDSA" not in {alg.value for alg in IdTokenAlgorithm}
     with pytest.raises(ValueError):
         OidcProvider(
             issuer=ISSUER,
             client_id=CLIENT_ID,
             jwks=PROVIDER.jwks,
-            algorithms=AlgorithmPolicy().with_eddsa(),
+            algorithms=AlgorithmPolicy().with_eddsa(),  # type: ignore[arg-type]
         )
+
+
+def test_id_tokens_are_es256_only_by_default_and_credentials_stay_es256() -> None:
+    assert PROVIDER.algorithms == frozenset({IdTokenAlgorithm.ES256})
     assert AlgorithmPolicy().allowed == frozenset({JwsAlgorithm.ES256})
+    assert {alg.value for alg in JwsAlgorithm} == {"ES256", "EdDSA"}  # no RSA in the JOSE core
 
 
 def test_wrong_issuer_is_rejected() -> None:
