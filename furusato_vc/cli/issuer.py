@@ -91,11 +91,14 @@ def _cmd_staff_add(args: argparse.Namespace) -> int:
 
 
 def _cmd_publish(args: argparse.Namespace) -> int:
-    from furusato_vc.issuer.service.admin import republish
+    from furusato_vc.issuer.service.admin import expire_premium, republish
 
     settings = _settings(args)
-    counts = asyncio.run(republish(settings, now=to_numeric_date(SystemClock().now())))
-    emit({"result": "ok", "republished": dict(counts)})
+    now = to_numeric_date(SystemClock().now())
+    counts = asyncio.run(republish(settings, now=now))
+    # premium years that ended without renewal (renewal_failed) change status lists too
+    ended = asyncio.run(expire_premium(settings, now=now))
+    emit({"result": "ok", "republished": dict(counts), "premium_suspended": dict(ended)})
     return 0
 
 
@@ -145,7 +148,10 @@ def register(sub: argparse._SubParsersAction[Parser]) -> None:
     staff.add_argument("--username", required=True)
     staff.add_argument("--role", required=True, choices=("admin", "reviewer", "viewer"))
     staff.set_defaults(func=_cmd_staff_add)
-    publish = commands.add_parser("publish", help="re-sign status lists that are due (cron)")
+    publish = commands.add_parser(
+        "publish",
+        help="re-sign status lists that are due and end lapsed premium years (cron)",
+    )
     common(publish)
     publish.set_defaults(func=_cmd_publish)
     serve = commands.add_parser("serve", help="run the service (uvicorn)")

@@ -14,6 +14,7 @@ from furusato_vc.core.registration.bodies import load_bodies as load_body_regist
 from furusato_vc.issuer.service import schema as t
 from furusato_vc.issuer.service.audit import append_audit
 from furusato_vc.issuer.service.keystore import seal_signing_key
+from furusato_vc.issuer.service.premium import expire_lapsed_premium, today_in_japan
 from furusato_vc.issuer.service.store import (
     add_body,
     issuer_id_for,
@@ -128,4 +129,17 @@ async def republish(settings: ServiceSettings, *, now: int) -> dict[str, int]:
     async with _transaction(settings) as conn:
         for code, body in (await load_bodies(conn, kek=settings.key_encryption_key)).items():
             out[code] = len(await republish_due(conn, body=body, now=now, settings=settings))
+    return out
+
+
+async def expire_premium(settings: ServiceSettings, *, now: int) -> dict[str, int]:
+    """Suspend premium whose year ended without an approved renewal (cron, with
+    ``republish``; the server processes also do it in the background)."""
+    out: dict[str, int] = {}
+    async with _transaction(settings) as conn:
+        for code, body in (await load_bodies(conn, kek=settings.key_encryption_key)).items():
+            ended = await expire_lapsed_premium(
+                conn, body=body, today=today_in_japan(now), now=now, settings=settings
+            )
+            out[code] = len(ended)
     return out

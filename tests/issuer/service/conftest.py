@@ -17,7 +17,9 @@ import asyncpg  # type: ignore[import-untyped]
 import pytest
 from fastapi.testclient import TestClient
 
+from furusato_vc.core.jose import SoftwareSigner, generate_es256_private_key
 from furusato_vc.core.jose.jwt import to_numeric_date
+from furusato_vc.core.premium.oidc_identity import OidcProvider
 from furusato_vc.issuer.service import ServiceSettings, create_app
 from furusato_vc.issuer.service.admin import add_staff, host_body
 from furusato_vc.issuer.service.migrate import upgrade
@@ -131,6 +133,10 @@ def make_settings(url: str) -> ServiceSettings:
 
 
 _YEARS = timedelta(days=800)
+# a verified-identity OpenID provider the tests run themselves (デジタル認証アプリ style)
+OIDC_ISSUER = "https://auth.test.example"
+OIDC_CLIENT_ID = "furusato-vc-test"
+OIDC_SIGNER = SoftwareSigner(generate_es256_private_key(), kid="op-1")
 
 
 def premium_settings() -> PremiumSettings:
@@ -149,7 +155,13 @@ def premium_settings() -> PremiumSettings:
             trust_roots=(pki.root().cert,),
             intermediates=(pki.intermediate().cert,),
             revocation=StaticRevocation(crls),
-        )
+        ),
+        oidc=OidcProvider(
+            issuer=OIDC_ISSUER,
+            client_id=OIDC_CLIENT_ID,
+            jwks=(OIDC_SIGNER.public_jwk,),
+            address_code_claim=("address", "municipality_code"),
+        ),
     )
 
 

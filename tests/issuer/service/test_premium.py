@@ -13,8 +13,10 @@ import pytest
 from sqlalchemy import update
 
 from furusato_vc.core.activity import attendance_nonce, decode_activity_qr
-from furusato_vc.core.encoding import b64url_encode
-from furusato_vc.core.errors import ErrorCode
+from furusato_vc.core.encoding import b64url_encode, dumps_compact
+from furusato_vc.core.errors import ErrorCode, RequestError, VerificationError
+from furusato_vc.core.jose import sign_compact_jws
+from furusato_vc.core.jose.jwt import to_numeric_date
 from furusato_vc.core.policy import VerificationPolicyBuilder
 from furusato_vc.core.profiles import builtin_profile
 from furusato_vc.core.registration.claims import Tier
@@ -23,7 +25,13 @@ from furusato_vc.issuer.service.app import expire_premium_once
 from furusato_vc.verifier import RegistrationVerifier, Verified
 from furusato_vc.wallet.holder import present_credential
 from tests.core.identity import jpki_fixtures as pki
-from tests.issuer.service.conftest import KESENNUMA, MINAMIMINOWA
+from tests.issuer.service.conftest import (
+    KESENNUMA,
+    MINAMIMINOWA,
+    OIDC_CLIENT_ID,
+    OIDC_ISSUER,
+    OIDC_SIGNER,
+)
 from tests.issuer.service.flows import assert_problem, trust_from_service
 from tests.issuer.service.premium_flows import (
     attend_three,
@@ -603,6 +611,71 @@ def test_a_signature_over_something_else_is_refused(premium_service: Service) ->
         },
     )
     assert_problem(response, ErrorCode.IDENTITY_SIGNATURE_INVALID, 400)
+
+
+def _id_token(service: Service, nonce: str, **changes: Any) -> str:
+    iat = to_numeric_date(service.clock.now()) - 10
+    claims: dict[str, Any] = {
+        "iss": OIDC_ISSUER,
+        "sub": "pairwise-0001",
+        "aud": OIDC_CLIENT_ID,
+        "iat": iat,
+        "exp": iat + 300,
+        "nonce": nonce,
+        "birthdate": "1990-06-01",
+        "address": {"municipality_code": MINAMIMINOWA},
+        **changes,
+    }
+    return sign_compact_jws(
+        header={"typ": "JWT"}, payload=dumps_compact(claims).encode(), signer=OIDC_SIGNER
+    )
+
+
+def test_proofing_with_a_verified_identity_provider(premium_service: Service) -> None:
+    service = premium_service
+    who = person(service)
+    who.register(KESENNUMA)
+    nonce = who.api.proofing_nonce()
+    proofed = who.api.prove_with_oidc(nonce=nonce, id_token=_id_token(service, nonce))
+    assert (proofed.method, proofed.address_municipality_code) == ("oidc", MINAMIMINOWA)
+    [identity] = [i for i in who.status(KESENNUMA)["checklist"] if i["rule"] == "identity_verified"]
+    assert identity["passed"]
+
+
+def test_an_id_token_for_another_login_is_refused(premium_service: Service) -> None:
+    service = premium_service
+    who = person(service)
+    who.register(KESENNUMA)
+    nonce = who.api.proofing_nonce()
+    with pytest.raises(VerificationError) as refused:
+        who.api.prove_with_oidc(nonce=nonce, id_token=_id_token(service, "another-login-nonce"))
+    assert refused.value.code is ErrorCode.ID_TOKEN_NONCE_MISMATCH
+
+
+def test_evidence_through_the_wallet_client(premium_service: Service) -> None:
+    service = premium_service
+    reviewer = service.staff(KESENNUMA, "reviewer")
+    activity = create_activity(service, KESENNUMA, reviewer)
+    who = person(service)
+    card_id = who.register(KESENNUMA)
+    receipt = who.api.upload_evidence(
+        card_id,
+        activity_id=activity["activity_id"],
+        attended_on=service.clock.now().date(),
+        data=_pdf(),
+        media_type="application/pdf",
+        note="副業の契約書（写し）",
+    )
+    assert receipt.state == "pending"
+    with pytest.raises(RequestError) as refused:
+        who.api.upload_evidence(
+            card_id,
+            activity_id=activity["activity_id"],
+            attended_on=service.clock.now().date(),
+            data=b"MZ\x90\x00 not a document",
+            media_type="application/pdf",
+        )
+    assert refused.value.code is ErrorCode.EVIDENCE_TYPE_NOT_ALLOWED
 
 
 def test_proofing_is_off_without_a_backend(service: Service) -> None:

@@ -40,6 +40,7 @@ if not CHROMIUM.is_file():  # pragma: no cover - make setup installs Debian's ch
     pytest.skip(f"{CHROMIUM} is missing (make system-deps installs it)", allow_module_level=True)
 
 sync_api = pytest.importorskip("playwright.sync_api")
+expect = sync_api.expect
 
 
 @pytest.fixture(scope="module")
@@ -153,7 +154,9 @@ def test_english_toggle_and_disclosed_claims(tmp_path: Path, browser: Browser) -
         assert "Stay period" in claims
         assert "氏名" not in claims
         _shot(page, "nursery-verified-en")
-        page.wait_for_function("document.activeElement.id === 'scan'")
+        # a locator assertion, not wait_for_function: the page's CSP (script-src 'self')
+        # forbids the eval a string predicate needs once it has to poll
+        expect(page.locator("#scan")).to_be_focused()
         page.context.close()
 
 
@@ -210,7 +213,9 @@ def test_verdict_clears_and_the_scanner_keeps_focus(tmp_path: Path, browser: Bro
         assert _visible_text(page, "#claims") == ""
         assert page.evaluate("document.activeElement.id") == "scan"
         page.click("body")  # a stray click does not steal the scanner's focus
-        page.wait_for_function("document.activeElement.id === 'scan'")
+        # a locator assertion, not wait_for_function: the page's CSP (script-src 'self')
+        # forbids the eval a string predicate needs once it has to poll
+        expect(page.locator("#scan")).to_be_focused()
         page.context.close()
 
 
@@ -297,9 +302,7 @@ def test_challenge_mode_shows_the_nonce_qr_first(tmp_path: Path, browser: Browse
         _scan(page, qr_for(card, nonce=nonce))
         page.wait_for_selector("#verdict[data-result=verified]")
         page.wait_for_selector("#verdict", state="hidden")
-        page.wait_for_function(
-            "nonce => document.getElementById('challenge-qr').dataset.nonce !== nonce", arg=nonce
-        )
+        expect(page.locator("#challenge-qr")).not_to_have_attribute("data-nonce", nonce)
         page.context.close()
 
 
