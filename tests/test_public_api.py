@@ -57,6 +57,7 @@ PUBLIC_API: dict[str, list[str]] = {
         "ZBAR",
         "ZXING_CPP",
         "ErrorLevel",
+        "QrMode",
         "ScanResult",
         "available_readers",
         "capacity_chars",
