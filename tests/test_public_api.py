@@ -22,6 +22,23 @@ PUBLIC_API: dict[str, list[str]] = {
         "issue_registration_credential",
         "issue_registration_credentials",
     ],
+    # The poster needs the qr extra (Pillow, segno), so the issuer package does not import it.
+    "furusato_vc.issuer.poster": [
+        "A4_MM",
+        "DEFAULT_POSTER_DPI",
+        "KNOWN_CJK_FONTS",
+        "MAX_CAPACITY",
+        "MAX_POSTER_DPI",
+        "MAX_POSTER_TEXT_CHARS",
+        "MIN_POSTER_DPI",
+        "QR_ERROR_LEVEL",
+        "PosterContent",
+        "PosterFontWarning",
+        "find_cjk_font",
+        "render_poster_pdf",
+        "render_poster_png",
+        "signing_key_fingerprint",
+    ],
     "furusato_vc.wallet": [
         "DEFAULT_ROTATION",
         "CardSummary",
