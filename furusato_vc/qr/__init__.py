@@ -16,6 +16,7 @@ from furusato_vc.qr.read import (
 from furusato_vc.qr.render import (
     QUIET_ZONE,
     ErrorLevel,
+    QrMode,
     capacity_chars,
     encode_qr,
     qr_version,
@@ -30,6 +31,7 @@ __all__ = [
     "ZBAR",
     "ZXING_CPP",
     "ErrorLevel",
+    "QrMode",
     "ScanResult",
     "available_readers",
     "capacity_chars",

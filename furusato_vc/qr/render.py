@@ -7,6 +7,10 @@ of our size contract (qr-measurements.md §7), so the level is never raised sile
 (``boost_error=False``) and :func:`qr_version` answers from the capacity table without building a
 symbol.
 
+Text with lower-case letters (the activity QR, ``FA1:`` + a base64url JWS) needs byte mode:
+``mode="byte"`` makes a single byte segment of printable ASCII text (one byte per character, so
+no charset question arises either).
+
 Nothing here does I/O: PNG comes back as bytes, SVG and terminal output as text; writing files is
 the caller's job.
 """
@@ -22,6 +26,7 @@ __all__ = [
     "ALPHANUMERIC_CHARS",
     "QUIET_ZONE",
     "ErrorLevel",
+    "QrMode",
     "capacity_chars",
     "encode_qr",
     "qr_version",
@@ -31,6 +36,8 @@ __all__ = [
 ]
 
 ErrorLevel = Literal["L", "M", "Q", "H"]
+# The segment mode of the symbol: alphanumeric for FJ1: text, byte for printable-ASCII text.
+QrMode = Literal["alphanumeric", "byte"]
 
 # ISO/IEC 18004 alphanumeric mode, in code order (value i is ALPHANUMERIC_CHARS[i]). It is
 # character for character the Base45 alphabet of RFC 9285.
@@ -40,6 +47,7 @@ QUIET_ZONE: Final = 4
 
 _ALPHANUMERIC = frozenset(ALPHANUMERIC_CHARS)
 _LEVELS: Final[tuple[ErrorLevel, ...]] = ("L", "M", "Q", "H")
+_MODES: Final[tuple[QrMode, ...]] = ("alphanumeric", "byte")
 _MAX_VERSION: Final = 40
 
 # ISO/IEC 18004:2015 Table 7: number of data codewords per version (1-40), levels L, M, Q, H.
@@ -78,15 +86,28 @@ def _check_level(error: str) -> ErrorLevel:
     raise ValueError(f"error correction level must be one of L, M, Q, H, not {error!r}")
 
 
-def _check_text(text: str) -> None:
+def _check_mode(mode: str) -> QrMode:
+    for known in _MODES:
+        if mode == known:
+            return known
+    raise ValueError(f"QR mode must be 'alphanumeric' or 'byte', not {mode!r}")
+
+
+def _check_text(text: str, mode: QrMode) -> None:
     if not text:
         raise ValueError("QR text is empty")
-    if not _ALPHANUMERIC.issuperset(text):
+    if mode == "byte":
+        # Printable ASCII only: one byte per character, and no charset for a reader to guess.
+        if not (text.isascii() and text.isprintable()):
+            raise ValueError("QR text for byte mode must be printable ASCII")
+    elif not _ALPHANUMERIC.issuperset(text):
         raise ValueError("QR text has characters outside QR alphanumeric mode (0-9 A-Z $%*+-./:)")
 
 
-def _char_count_bits(version: int) -> int:
-    # ISO/IEC 18004:2015 Table 3, alphanumeric mode.
+def _char_count_bits(version: int, mode: QrMode) -> int:
+    # ISO/IEC 18004:2015 Table 3: alphanumeric 9/11/13 bits, byte 8/16/16 bits.
+    if mode == "byte":
+        return 8 if version <= 9 else 16
     if version <= 9:
         return 9
     if version <= 26:
@@ -94,55 +115,60 @@ def _char_count_bits(version: int) -> int:
     return 13
 
 
-def capacity_chars(version: int, error: ErrorLevel) -> int:
-    """How many alphanumeric characters a QR Code of ``version`` (1-40) holds at level ``error``.
+def capacity_chars(version: int, error: ErrorLevel, *, mode: QrMode = "alphanumeric") -> int:
+    """How many characters a QR Code of ``version`` (1-40) holds at level ``error`` in ``mode``.
 
-    This is the single-segment capacity (ISO/IEC 18004:2015 Table 7), e.g. 600 for v15-M and
-    816 for v18-M.
+    This is the single-segment capacity (ISO/IEC 18004:2015 Table 7), e.g. 600 alphanumeric
+    characters for v15-M and 816 for v18-M; 560 bytes for v18-M in byte mode.
 
     Raises:
-        ValueError: a version outside 1-40 or an unknown level.
+        ValueError: a version outside 1-40, an unknown level or mode.
     """
     level = _check_level(error)
+    checked_mode = _check_mode(mode)
     if not 1 <= version <= _MAX_VERSION:
         raise ValueError(f"QR version must be 1-{_MAX_VERSION}, not {version}")
     data_bits = 8 * _DATA_CODEWORDS[version - 1][_LEVELS.index(level)]
-    bits = data_bits - _MODE_INDICATOR_BITS - _char_count_bits(version)
+    bits = data_bits - _MODE_INDICATOR_BITS - _char_count_bits(version, checked_mode)
+    if checked_mode == "byte":
+        return bits // 8
     # 11 bits per pair of characters, 6 bits for a final odd character (§7.4.5).
     pairs, rest = divmod(bits, 11)
     return 2 * pairs + (1 if rest >= 6 else 0)
 
 
-def qr_version(text: str, *, error: ErrorLevel = "M") -> int:
-    """The smallest QR version that holds ``text`` in alphanumeric mode at level ``error``.
+def qr_version(text: str, *, error: ErrorLevel = "M", mode: QrMode = "alphanumeric") -> int:
+    """The smallest QR version that holds ``text`` in ``mode`` at level ``error``.
 
     Raises:
-        ValueError: empty text, a character outside alphanumeric mode, an unknown level, or text
-            longer than a version-40 symbol holds at that level.
+        ValueError: empty text, a character outside the mode (alphanumeric mode's 45
+            characters, byte mode's printable ASCII), an unknown level or mode, or text longer
+            than a version-40 symbol holds at that level.
     """
     level = _check_level(error)
-    _check_text(text)
+    checked_mode = _check_mode(mode)
+    _check_text(text, checked_mode)
     for version in range(1, _MAX_VERSION + 1):
-        if len(text) <= capacity_chars(version, level):
+        if len(text) <= capacity_chars(version, level, mode=checked_mode):
             return version
     raise ValueError(
         f"{len(text)} characters do not fit a QR code at level {level} "
-        f"(at most {capacity_chars(_MAX_VERSION, level)})"
+        f"(at most {capacity_chars(_MAX_VERSION, level, mode=checked_mode)})"
     )
 
 
-def encode_qr(text: str, *, error: ErrorLevel = "M") -> segno.QRCode:
-    """The segno symbol for ``text``: one alphanumeric segment, exactly level ``error``.
+def encode_qr(text: str, *, error: ErrorLevel = "M", mode: QrMode = "alphanumeric") -> segno.QRCode:
+    """The segno symbol for ``text``: one segment in ``mode``, exactly level ``error``.
 
     For callers that need an output segno offers and this module does not (EPS, PDF, …).
 
     Raises:
         ValueError: as :func:`qr_version`.
     """
-    version = qr_version(text, error=error)
+    version = qr_version(text, error=error, mode=mode)
     # boost_error=False: the level is part of the size contract, never raised behind our back.
     # The version is pinned to the one computed from the table, so the two cannot disagree.
-    return segno.make_qr(text, error=error, version=version, mode="alphanumeric", boost_error=False)
+    return segno.make_qr(text, error=error, version=version, mode=mode, boost_error=False)
 
 
 def _check_scale(scale: int) -> None:
@@ -150,7 +176,9 @@ def _check_scale(scale: int) -> None:
         raise ValueError(f"scale must be a positive integer (pixels per module), not {scale!r}")
 
 
-def render_png(text: str, *, error: ErrorLevel = "M", scale: int = 4) -> bytes:
+def render_png(
+    text: str, *, error: ErrorLevel = "M", scale: int = 4, mode: QrMode = "alphanumeric"
+) -> bytes:
     """PNG bytes of the QR code for ``text``: black on white, ``scale`` pixels per module.
 
     The image includes the 4-module quiet zone, so it is ``(17 + 4·version + 8) · scale`` pixels
@@ -161,11 +189,13 @@ def render_png(text: str, *, error: ErrorLevel = "M", scale: int = 4) -> bytes:
     """
     _check_scale(scale)
     buffer = io.BytesIO()
-    encode_qr(text, error=error).save(buffer, kind="png", scale=scale, border=QUIET_ZONE)
+    encode_qr(text, error=error, mode=mode).save(buffer, kind="png", scale=scale, border=QUIET_ZONE)
     return buffer.getvalue()
 
 
-def render_svg(text: str, *, error: ErrorLevel = "M", scale: int = 4) -> str:
+def render_svg(
+    text: str, *, error: ErrorLevel = "M", scale: int = 4, mode: QrMode = "alphanumeric"
+) -> str:
     """An SVG document of the QR code for ``text``: black modules on an opaque white background.
 
     The background is painted (not transparent) so the code also scans on a dark page.
@@ -175,7 +205,7 @@ def render_svg(text: str, *, error: ErrorLevel = "M", scale: int = 4) -> str:
     """
     _check_scale(scale)
     buffer = io.BytesIO()
-    encode_qr(text, error=error).save(
+    encode_qr(text, error=error, mode=mode).save(
         buffer, kind="svg", scale=scale, border=QUIET_ZONE, dark="#000", light="#fff"
     )
     return buffer.getvalue().decode("utf-8")
@@ -187,6 +217,7 @@ def render_terminal(
     error: ErrorLevel = "M",
     charset: Literal["unicode", "ascii"] = "unicode",
     ink: Literal["light", "dark"] = "light",
+    mode: QrMode = "alphanumeric",
 ) -> str:
     """The QR code for ``text`` as terminal text (lines joined by ``\\n``, no final newline).
 
@@ -210,7 +241,7 @@ def render_terminal(
     inked_when_dark = ink == "dark"
     rows = [
         [bool(module) is inked_when_dark for module in row]
-        for row in encode_qr(text, error=error).matrix_iter(scale=1, border=QUIET_ZONE)
+        for row in encode_qr(text, error=error, mode=mode).matrix_iter(scale=1, border=QUIET_ZONE)
     ]
     if charset == "ascii":
         return "\n".join(

@@ -14,6 +14,7 @@ import pytest
 import segno
 from PIL import Image
 
+from furusato_vc.qr.read import read_qr
 from furusato_vc.qr.render import (
     ALPHANUMERIC_CHARS,
     QUIET_ZONE,
@@ -258,3 +259,72 @@ def test_terminal_unknown_charset_or_ink_is_a_value_error() -> None:
         render_terminal(SHORT, charset="utf8")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="ink"):
         render_terminal(SHORT, ink="black")  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- byte mode
+
+# An activity QR text has the shape FA1: + base64url JWS (lower-case letters, '-', '_', '.').
+BYTE_TEXT = "FA1:eyJhbGciOiJFUzI1NiJ9.eyJqdGkiOiJ4In0.abc-_xyz"
+
+
+def test_byte_capacity_of_v18_m_is_560() -> None:
+    # ISO/IEC 18004:2015 Table 7: 18-M holds 560 bytes.
+    assert capacity_chars(18, "M", mode="byte") == 560
+
+
+# Versions at the edges of the byte-mode character-count-indicator ranges (1-9, 10-40).
+@pytest.mark.parametrize(
+    ("version", "level"),
+    [(v, lvl) for v in (1, 9, 10, 27) for lvl in LEVELS] + [(v, "M") for v in (18, 25, 40)],
+)
+def test_byte_capacity_is_where_segno_moves_to_the_next_version(
+    version: int, level: ErrorLevel
+) -> None:
+    capacity = capacity_chars(version, level, mode="byte")
+    fits = segno.make_qr("a" * capacity, error=level, mode="byte", boost_error=False)
+    assert fits.version == version
+    if version < 40:
+        overflows = segno.make_qr("a" * (capacity + 1), error=level, mode="byte", boost_error=False)
+        assert overflows.version == version + 1
+
+
+def test_byte_symbol_is_one_byte_segment_at_the_level() -> None:
+    qr = encode_qr(BYTE_TEXT, mode="byte")
+    assert qr.mode == "byte"
+    assert qr.designator == f"{qr_version(BYTE_TEXT, mode='byte')}-M"
+
+
+def test_byte_mode_png_reads_back_exactly() -> None:
+    with Image.open(io.BytesIO(render_png(BYTE_TEXT, mode="byte"))) as image:
+        assert read_qr(image).text == BYTE_TEXT
+
+
+def test_byte_mode_reaches_svg_and_terminal() -> None:
+    side = _modules(qr_version(BYTE_TEXT, mode="byte")) + 2 * QUIET_ZONE
+    assert f'width="{side}"' in render_svg(BYTE_TEXT, scale=1, mode="byte")
+    assert len(render_terminal(BYTE_TEXT, charset="ascii", mode="byte").split("\n")) == side
+
+
+@pytest.mark.parametrize(
+    "text", ["FA1:ä", "FA1:a\nb", "FA1:\x7f", ""], ids=["non-ascii", "newline", "del", "empty"]
+)
+def test_text_that_is_not_printable_ascii_is_a_value_error_in_byte_mode(text: str) -> None:
+    with pytest.raises(ValueError, match="QR text"):
+        encode_qr(text, mode="byte")
+
+
+def test_lower_case_text_is_still_refused_in_the_default_alphanumeric_mode() -> None:
+    with pytest.raises(ValueError, match="alphanumeric"):
+        encode_qr(BYTE_TEXT)
+
+
+def test_unknown_mode_is_a_value_error() -> None:
+    with pytest.raises(ValueError, match="QR mode"):
+        qr_version(SHORT, mode="kanji")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="QR mode"):
+        capacity_chars(10, "M", mode="numeric")  # type: ignore[arg-type]
+
+
+def test_byte_text_too_long_for_version_40_is_a_value_error() -> None:
+    with pytest.raises(ValueError, match="do not fit"):
+        qr_version("a" * (capacity_chars(40, "M", mode="byte") + 1), mode="byte")
