@@ -218,7 +218,9 @@ def _media_type(response: HttpResponse) -> str:
     return response.headers.get("content-type", "").partition(";")[0].strip().lower()
 
 
-def _error_of(response: HttpResponse) -> FurusatoError:
+def _error_of(
+    response: HttpResponse, *, also_passed_on: frozenset[ErrorFamily] = frozenset()
+) -> FurusatoError:
     """The error an error answer (4xx, 5xx) stands for."""
     try:
         value = parse_json(response.body, limits=_RESPONSE_LIMITS)
@@ -231,7 +233,7 @@ def _error_of(response: HttpResponse) -> FurusatoError:
                 known: ErrorCode | None = ErrorCode(code)
             except ValueError:
                 known = None
-            if known in _PASSED_ON:
+            if known in _PASSED_ON or (known is not None and known.family in also_passed_on):
                 return _FAMILY_CLASS[known.family](known, f"the issuer answered {known.value}")
             if known in _ISSUER_SIDE_STORAGE:
                 return StorageError(
@@ -281,15 +283,23 @@ def _json_answer(response: HttpResponse, *, what: str) -> JSONObject:
 
 
 def issuer_json_answer(
-    response: HttpResponse, *, what: str, statuses: frozenset[int] = frozenset({200})
+    response: HttpResponse,
+    *,
+    what: str,
+    statuses: frozenset[int] = frozenset({200}),
+    also_passed_on: frozenset[ErrorFamily] = frozenset(),
 ) -> JSONObject:
     """The JSON object of a successful answer of the issuer service (any of ``statuses``),
-    or the error an error answer stands for (the service's own codes are passed on).
+    or the error an error answer stands for (the service's own codes are passed on, and
+    those of ``also_passed_on`` families: the registration API's verification codes, such
+    as ``identity_signature_invalid``, are about what the app sent and mean the same here).
 
     Raises:
         FormatError: ``issuer_response_invalid`` (too large, not JSON, another status).
         FurusatoError: the service's code, ``issuer_unavailable`` or ``issuer_rejected``.
     """
+    if response.status >= 400 and also_passed_on:
+        raise _error_of(response, also_passed_on=also_passed_on)
     if response.status in statuses and response.status != 200:
         response = HttpResponse(status=200, headers=response.headers, body=response.body)
     return _json_answer(response, what=what)

@@ -27,7 +27,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Final
 
 from furusato_vc.core.encoding import b64url_encode, dumps_compact
-from furusato_vc.core.errors import ErrorCode, FormatError
+from furusato_vc.core.errors import ErrorCode, ErrorFamily, FormatError
 from furusato_vc.wallet.client import issuer_json_answer
 
 if TYPE_CHECKING:
@@ -48,6 +48,8 @@ __all__ = [
 
 _JSON: Final = "application/json"
 _CREATED: Final = frozenset({200, 201})
+# the registration API's refusals are about what the app sent: passed on as they are
+_PASSED_ON: Final = frozenset({ErrorFamily.VERIFICATION, ErrorFamily.FORMAT})
 _UNRESERVED: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 
 
@@ -224,7 +226,7 @@ class RegistrationApi:
             headers={"Content-Type": content_type, "Accept": _JSON, "Idempotency-Key": key},
             body=body,
         )
-        return issuer_json_answer(response, what=what, statuses=_CREATED)
+        return issuer_json_answer(response, what=what, statuses=_CREATED, also_passed_on=_PASSED_ON)
 
     def proofing_nonce(self) -> str:
         """A fresh nonce for the card to sign (or for the OpenID provider's ``nonce``)."""
@@ -317,7 +319,9 @@ class RegistrationApi:
             },
             body=data,
         )
-        answer = issuer_json_answer(response, what="evidence", statuses=_CREATED)
+        answer = issuer_json_answer(
+            response, what="evidence", statuses=_CREATED, also_passed_on=_PASSED_ON
+        )
         return EvidenceReceipt(
             evidence_id=_str(answer.get("evidence_id"), "evidence"),
             state=_str(answer.get("state"), "evidence"),
@@ -347,7 +351,7 @@ class RegistrationApi:
             headers={"Accept": _JSON, "Furusato-Account": self.account},
             body=None,
         )
-        answer = issuer_json_answer(response, what="premium status")
+        answer = issuer_json_answer(response, what="premium status", also_passed_on=_PASSED_ON)
         reason = answer.get("reason")
         if reason is not None and not isinstance(reason, dict):
             raise _invalid("premium status")

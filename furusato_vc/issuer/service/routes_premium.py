@@ -13,8 +13,9 @@ import hashlib
 import hmac
 import json
 import re
+import warnings
 from dataclasses import dataclass, field
-from datetime import UTC, date
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Final
 
 from cryptography import x509
@@ -22,6 +23,7 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy import and_, select, update
+from starlette.concurrency import run_in_threadpool
 
 from furusato_vc.core.activity import (
     ActivityContent,
@@ -40,6 +42,7 @@ from furusato_vc.core.errors import (
     VerificationError,
 )
 from furusato_vc.core.identity.jpki import verify_jpki_signature
+from furusato_vc.core.jose.jws import decode_unverified_jws
 from furusato_vc.core.jose.jwt import to_numeric_date
 from furusato_vc.core.oid4vci.sealed import SealedCodec
 from furusato_vc.core.premium.eligibility import RuleId
@@ -53,6 +56,7 @@ from furusato_vc.core.premium.location import (
 )
 from furusato_vc.core.premium.oidc_identity import verify_id_token
 from furusato_vc.core.trust import StaticTrust, TrustedIssuer
+from furusato_vc.issuer import poster
 from furusato_vc.issuer.activity import verify_attendance
 from furusato_vc.issuer.service import schema as t
 from furusato_vc.issuer.service.audit import append_audit
@@ -333,8 +337,8 @@ class ActivityIn(BaseModel):
     activity_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._-]{1,64}$")
     title_ja: str = Field(min_length=1, max_length=64)
     title_en: str = Field(min_length=1, max_length=64)
-    place: str = Field(min_length=1, max_length=200)
-    capacity: int | None = Field(default=None, ge=1, le=1_000_000)
+    place: str = Field(min_length=1, max_length=64)  # as printed on the poster
+    capacity: int | None = Field(default=None, ge=1, le=100_000)
     starts_at: AwareDatetime
     ends_at: AwareDatetime
     designated: bool = True
@@ -509,6 +513,52 @@ async def get_activity(
     async with state_of(request).transaction() as conn:
         row = await _activity_row(conn, code, activity_id)
     return JSONResponse(_activity_json(row, with_qr=True), headers={"Cache-Control": "no-store"})
+
+
+@router.get("/staff/bodies/{code}/activities/{activity_id}/poster.{form}")
+async def activity_poster(
+    code: str,
+    activity_id: str,
+    form: str,
+    request: Request,
+    authorization: Annotated[str | None, Header()] = None,
+) -> Response:
+    """The printable check-in poster (A4, Japanese first): the signed activity QR with the
+    title, place, window and the signing key's fingerprint, as PNG or PDF."""
+    if form not in ("png", "pdf"):
+        raise RequestError(ErrorCode.RESOURCE_NOT_FOUND, "poster.png or poster.pdf")
+    await staff_member(request, code, authorization, Role.VIEWER)
+    state = state_of(request)
+    body = state.body(code)
+    async with state.transaction() as conn:
+        row = await _activity_row(conn, code, activity_id)
+    token = row["token"]
+    kid = decode_unverified_jws(token).kid
+    key = next((k for k in body.keys if k.kid == kid), body.signer.public_jwk)
+    entry = state.registry.get(code)
+    content = poster.PosterContent(
+        qr_text=encode_activity_qr(token),
+        title=ActivityName(ja=row["title_ja"], en=row["title_en"]),
+        body_name_ja=entry.display_name_ja,
+        body_name_en=entry.display_name_en,
+        place=row["place"],
+        window_start=datetime.fromtimestamp(row["not_before"], UTC),
+        window_end=datetime.fromtimestamp(row["expires_at"], UTC),
+        key_fingerprint=poster.signing_key_fingerprint(key),
+        capacity=row["capacity"],
+    )
+    render = poster.render_poster_png if form == "png" else poster.render_poster_pdf
+    with warnings.catch_warnings():  # no Japanese font: drawn in English, said on the page
+        warnings.simplefilter("ignore", poster.PosterFontWarning)
+        data = await run_in_threadpool(render, content)
+    return Response(
+        data,
+        media_type="image/png" if form == "png" else "application/pdf",
+        headers={
+            "Cache-Control": "no-store",
+            "Content-Disposition": f'inline; filename="poster-{activity_id}.{form}"',
+        },
+    )
 
 
 @router.get("/bodies/{code}/activities")

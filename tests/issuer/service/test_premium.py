@@ -5,11 +5,13 @@ premium. Issue 8's acceptance test is the first one."""
 
 from __future__ import annotations
 
+import io
 import secrets
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from PIL import Image
 from sqlalchemy import update
 
 from furusato_vc.core.activity import attendance_nonce, decode_activity_qr
@@ -22,6 +24,7 @@ from furusato_vc.core.profiles import builtin_profile
 from furusato_vc.core.registration.claims import Tier
 from furusato_vc.issuer.service import schema as t
 from furusato_vc.issuer.service.app import expire_premium_once
+from furusato_vc.qr.read import read_qr
 from furusato_vc.verifier import RegistrationVerifier, Verified
 from furusato_vc.wallet.holder import present_credential
 from tests.core.identity import jpki_fixtures as pki
@@ -462,6 +465,27 @@ def test_public_activity_list_shows_codes_only_for_location_mode(premium_service
     create_activity(service, KESENNUMA, reviewer, check_in_mode="location", geofence=GEOFENCE)
     items = service.client.get(f"/bodies/{KESENNUMA}/activities").json()["items"]
     assert sorted("check_in_qr" in item for item in items) == [False, True]
+
+
+def test_the_poster_carries_the_signed_check_in_code(premium_service: Service) -> None:
+    service = premium_service
+    reviewer = service.staff(KESENNUMA, "reviewer")
+    activity = create_activity(service, KESENNUMA, reviewer, capacity=30)
+    base = f"/staff/bodies/{KESENNUMA}/activities/{activity['activity_id']}/poster"
+    viewer = service.staff(KESENNUMA, "viewer")
+    png = service.client.get(base + ".png", headers=viewer)
+    assert png.status_code == 200, png.text
+    assert png.headers["content-type"] == "image/png"
+    scanned = read_qr(Image.open(io.BytesIO(png.content)))
+    assert scanned.text == activity["check_in_qr"]
+    pdf = service.client.get(base + ".pdf", headers=viewer)
+    assert pdf.status_code == 200, pdf.text
+    assert pdf.content.startswith(b"%PDF-")
+    assert_problem(
+        service.client.get(base + ".svg", headers=viewer), ErrorCode.RESOURCE_NOT_FOUND, 404
+    )
+    other = service.staff(MINAMIMINOWA, "viewer")
+    assert_problem(service.client.get(base + ".png", headers=other), ErrorCode.STAFF_FORBIDDEN, 403)
 
 
 # ---------------------------------------------------------------------------- evidence
