@@ -5,6 +5,7 @@ The CLI builds it from flags and the environment (``FURUSATO_*``); tests build i
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import os
@@ -13,15 +14,20 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, Protocol
 
+from cryptography import x509
+
+from furusato_vc.core.encoding import parse_json, parse_json_object
 from furusato_vc.core.premium.eligibility import DEFAULT_RULES, EligibilityRules
+from furusato_vc.core.premium.oidc_identity import (
+    IdTokenAlgorithm,
+    OidcProvider,
+    parse_provider_jwks,
+)
 from furusato_vc.issuer.status import StatusListConfig
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
-    from cryptography import x509
-
-    from furusato_vc.core.premium.oidc_identity import OidcProvider
 
 __all__ = [
     "DEFAULT_DATABASE_URL",
@@ -102,6 +108,66 @@ class PremiumSettings:
     max_evidence_bytes: int = 5 * 1024 * 1024
     jpki: JpkiSettings | None = None
     oidc: OidcProvider | None = None
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str]) -> PremiumSettings:
+        """Premium settings from the environment (all optional; docs/premium.md):
+
+        * ``FURUSATO_JPKI_ROOTS`` (PEM file of the J-LIS roots), ``FURUSATO_JPKI_INTERMEDIATES``
+          (PEM file), ``FURUSATO_JPKI_CRL_DIR`` (directory of DER ``*.crl`` kept current by
+          cron) — JPKI proofing is on when the roots and the CRL directory are given;
+        * ``FURUSATO_OIDC_ISSUER``, ``FURUSATO_OIDC_CLIENT_ID``, ``FURUSATO_OIDC_JWKS`` (file),
+          ``FURUSATO_OIDC_ADDRESS_CLAIM`` (dotted path, e.g. ``address.municipality_code``),
+          ``FURUSATO_OIDC_ALGORITHMS`` (comma-separated, default ES256);
+        * ``FURUSATO_PREMIUM_RULES``: a JSON file whose members override
+          :class:`EligibilityRules` numbers (``min_activities``, ``max_premium_registrations``,
+          ``prefecture_counts_toward_limit``, ``exclude_own_prefecture``,
+          ``guardian_consent_below_age``, ``identity_max_age_days``, …).
+
+        Raises:
+            ValueError: a setting that is present but unusable (fail at start, not later).
+        """
+        jpki = None
+        roots, crl_dir = environ.get("FURUSATO_JPKI_ROOTS"), environ.get("FURUSATO_JPKI_CRL_DIR")
+        if bool(roots) != bool(crl_dir):
+            raise ValueError("FURUSATO_JPKI_ROOTS and FURUSATO_JPKI_CRL_DIR go together")
+        if roots and crl_dir:
+            middle = environ.get("FURUSATO_JPKI_INTERMEDIATES")
+            if not Path(crl_dir).is_dir():
+                raise ValueError("FURUSATO_JPKI_CRL_DIR is not a directory")
+            jpki = JpkiSettings(
+                trust_roots=tuple(x509.load_pem_x509_certificates(Path(roots).read_bytes())),
+                intermediates=tuple(x509.load_pem_x509_certificates(Path(middle).read_bytes()))
+                if middle
+                else (),
+                revocation=CrlDirectory(Path(crl_dir)),
+            )
+        oidc = None
+        if environ.get("FURUSATO_OIDC_ISSUER"):
+            algorithms = frozenset(
+                IdTokenAlgorithm(name.strip())
+                for name in environ.get("FURUSATO_OIDC_ALGORITHMS", "ES256").split(",")
+            )
+            jwks = parse_json(Path(environ["FURUSATO_OIDC_JWKS"]).read_bytes())
+            claim = environ.get("FURUSATO_OIDC_ADDRESS_CLAIM", "")
+            oidc = OidcProvider(
+                issuer=environ["FURUSATO_OIDC_ISSUER"],
+                client_id=environ["FURUSATO_OIDC_CLIENT_ID"],
+                jwks=parse_provider_jwks(jwks, algorithms=algorithms),
+                algorithms=algorithms,
+                address_code_claim=tuple(part for part in claim.split(".") if part),
+            )
+        rules = DEFAULT_RULES
+        if environ.get("FURUSATO_PREMIUM_RULES"):
+            chosen = parse_json_object(Path(environ["FURUSATO_PREMIUM_RULES"]).read_bytes())
+            known = {f.name for f in dataclasses.fields(EligibilityRules)} - {
+                "accepted_identity_methods"
+            }
+            unknown = set(chosen) - known
+            if unknown:
+                raise ValueError(f"unknown premium rules: {sorted(unknown)}")
+            rules = dataclasses.replace(DEFAULT_RULES, **chosen)  # type: ignore[arg-type]
+        return cls(rules=rules, jpki=jpki, oidc=oidc)
 
     def __post_init__(self) -> None:
         if not 1 <= self.premium_months <= 12:
@@ -214,6 +280,7 @@ class ServiceSettings:
         rate = os.environ.get("FURUSATO_RATE_LIMIT_PER_MINUTE")
         pool = os.environ.get("FURUSATO_DATABASE_POOL_SIZE")
         return cls(
+            premium=PremiumSettings.from_environment(os.environ),
             rate_limit_per_minute=int(rate) if rate else DEFAULT_RATE_LIMIT_PER_MINUTE,
             database_pool_size=int(pool) if pool else DEFAULT_DATABASE_POOL_SIZE,
             database_url=database_url
