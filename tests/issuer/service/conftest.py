@@ -38,6 +38,8 @@ KESENNUMA = "042056"  # 宮城県気仙沼市
 MINAMIMINOWA = "203858"  # 長野県南箕輪村
 MIYAGI = "040002"  # 宮城県
 NAGANO = "200000"  # 長野県
+CHIYODA, SAPPORO, NAHA = "131016", "011002", "472018"  # 千代田区, 札幌市, 那覇市
+MORE_MUNICIPALITIES = (CHIYODA, SAPPORO, NAHA)
 
 
 class SteppingClock:
@@ -176,7 +178,21 @@ def premium_service(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[
     yield from _service(request.param, tmp_path, premium=premium_settings())
 
 
-def _service(backend: str, tmp_path: Path, *, premium: PremiumSettings | None) -> Iterator[Service]:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def premium_service_wide(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Service]:
+    """Premium on, and four more municipalities hosted (the cap of three needs a fourth)."""
+    yield from _service(
+        request.param, tmp_path, premium=premium_settings(), more_bodies=MORE_MUNICIPALITIES
+    )
+
+
+def _service(
+    backend: str,
+    tmp_path: Path,
+    *,
+    premium: PremiumSettings | None,
+    more_bodies: tuple[str, ...] = (),
+) -> Iterator[Service]:
     if backend == "sqlite":
         url = f"sqlite:///{tmp_path / 'issuer.db'}"
         upgrade(url)
@@ -187,7 +203,7 @@ def _service(backend: str, tmp_path: Path, *, premium: PremiumSettings | None) -
         settings = dataclasses.replace(settings, premium=premium)
     clock = SteppingClock(FIXED_NOW)
     now = to_numeric_date(FIXED_NOW)
-    for code in (KESENNUMA, MINAMIMINOWA, MIYAGI):
+    for code in (KESENNUMA, MINAMIMINOWA, MIYAGI, *more_bodies):
         asyncio.run(host_body(settings, code=code, kid=None, now=now, random=SystemRandom()))
     app = create_app(settings, clock=clock)
     try:

@@ -29,11 +29,14 @@ from furusato_vc.verifier import RegistrationVerifier, Verified
 from furusato_vc.wallet.holder import present_credential
 from tests.core.identity import jpki_fixtures as pki
 from tests.issuer.service.conftest import (
+    CHIYODA,
     KESENNUMA,
     MINAMIMINOWA,
+    NAHA,
     OIDC_CLIENT_ID,
     OIDC_ISSUER,
     OIDC_SIGNER,
+    SAPPORO,
 )
 from tests.issuer.service.flows import assert_problem, trust_from_service
 from tests.issuer.service.premium_flows import (
@@ -198,6 +201,30 @@ def test_application_at_the_address_municipality_fails(premium_service: Service)
     body = assert_problem(who.apply(MINAMIMINOWA), ErrorCode.PREMIUM_NOT_ELIGIBLE, 422)
     failed = [item["rule"] for item in body["checklist"] if not item["passed"]]
     assert failed == ["not_address_municipality"]
+
+
+def test_a_fourth_premium_registration_is_refused(premium_service_wide: Service) -> None:
+    """At most 3 premium registrations per person across the platform: the person key from
+    proofing is what is counted, so the fourth body refuses (and its checklist says 4 of 3)."""
+    service = premium_service_wide
+    who = person(service)
+    who.register(KESENNUMA)
+    assert who.prove().status_code == 200
+    for code in (KESENNUMA, CHIYODA, SAPPORO):
+        if code not in who.cards:
+            who.register(code)
+        reviewer = service.staff(code, "reviewer")
+        attend_three(service, who, code, reviewer)
+        applied = who.apply(code)
+        assert applied.status_code == 201, applied.text
+        approved = decide(service, code, reviewer, applied.json()["application_id"], "approve")
+        assert approved.status_code == 200, approved.text
+    who.register(NAHA)
+    attend_three(service, who, NAHA, service.staff(NAHA, "reviewer"))
+    body = assert_problem(who.apply(NAHA), ErrorCode.PREMIUM_NOT_ELIGIBLE, 422)
+    [limit] = [item for item in body["checklist"] if item["rule"] == "premium_limit"]
+    assert (limit["passed"], limit["count"], limit["limit"]) == (False, 4, 3)
+    assert [item["rule"] for item in body["checklist"] if not item["passed"]] == ["premium_limit"]
 
 
 def test_a_pending_application_cannot_be_made_twice(premium_service: Service) -> None:
