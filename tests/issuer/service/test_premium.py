@@ -128,8 +128,9 @@ def test_basic_to_premium_end_to_end_verified_at_the_nursery(premium_service: Se
         allow_insecure_localhost=True,
     )
     assert card.tier is Tier.PREMIUM
-    formats = {copy.format for copy in hanako.wallet.card(card.card_id).copies}
-    assert len(formats) == 2
+    copies = hanako.wallet.card(card.card_id).copies
+    assert len({copy.format for copy in copies}) == 2
+    assert len(copies) == 4  # the basic copies were replaced, not kept beside them
 
     # 7. the QR at the nursery: names, birthdate and stay disclosed; premium verified
     trust = trust_from_service(service, KESENNUMA)
