@@ -6,14 +6,18 @@ The CLI builds it from flags and the environment (``FURUSATO_*``); tests build i
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Final
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Final
 
 from furusato_vc.issuer.status import StatusListConfig
 
-__all__ = ["DEFAULT_DATABASE_URL", "ServiceSettings", "database_url_for"]
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+__all__ = ["DEFAULT_DATABASE_URL", "ServiceSettings", "database_url_for", "parse_link_domains"]
 
 DEFAULT_DATABASE_URL: Final = "sqlite:///furusato-issuer.db"
 DEFAULT_RATE_LIMIT_PER_MINUTE: Final = 600
@@ -32,6 +36,22 @@ def database_url_for(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+asyncpg://" + url[len(prefix) :]
     return url
+
+
+def parse_link_domains(text: str) -> Mapping[str, tuple[str, ...]]:
+    """``FURUSATO_NOTICE_LINK_DOMAINS``: ``042056=kesennuma.lg.jp,example.jp;203858=…``.
+
+    Raises:
+        ValueError: a part without ``=`` or a domain that is empty or not ASCII.
+    """
+    out: dict[str, tuple[str, ...]] = {}
+    for part in filter(None, (p.strip() for p in text.split(";"))):
+        code, sep, domains = part.partition("=")
+        names = tuple(d.strip().lower() for d in domains.split(",") if d.strip())
+        if not sep or not names or not all(n.isascii() and "/" not in n for n in names):
+            raise ValueError(f"FURUSATO_NOTICE_LINK_DOMAINS: cannot read {part!r}")
+        out[code.strip()] = names
+    return MappingProxyType(out)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -71,6 +91,14 @@ class ServiceSettings:
     rate_limit_per_minute: int = DEFAULT_RATE_LIMIT_PER_MINUTE  # per address and process; 0: off
     max_request_bytes: int = 64 * 1024
     database_pool_size: int = DEFAULT_DATABASE_POOL_SIZE
+    # notices and benefits (docs/notices.md, docs/benefits.md): the domains of each body's
+    # own sites that a notice may link to (body code -> domains; none: no links), and how
+    # long the signed feed and benefits list stay valid (re-signed at half their life)
+    notice_link_domains: Mapping[str, tuple[str, ...]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+    notice_feed_lifetime: timedelta = timedelta(hours=24)
+    benefits_lifetime: timedelta = timedelta(days=30)
 
     def __post_init__(self) -> None:
         if not self.secrets or any(len(secret) < 32 for secret in self.secrets):
@@ -83,6 +111,8 @@ class ServiceSettings:
             raise ValueError("republish_interval must not be negative (zero turns it off)")
         if self.rate_limit_per_minute < 0 or self.database_pool_size < 1:
             raise ValueError("rate_limit_per_minute must be >= 0 and database_pool_size >= 1")
+        if min(self.notice_feed_lifetime, self.benefits_lifetime).total_seconds() < 120:
+            raise ValueError("notice_feed_lifetime and benefits_lifetime must be >= 2 minutes")
         if self.base_url.endswith("/"):
             raise ValueError("base_url must not end with '/'")
 
@@ -109,6 +139,9 @@ class ServiceSettings:
         rate = os.environ.get("FURUSATO_RATE_LIMIT_PER_MINUTE")
         pool = os.environ.get("FURUSATO_DATABASE_POOL_SIZE")
         return cls(
+            notice_link_domains=parse_link_domains(
+                os.environ.get("FURUSATO_NOTICE_LINK_DOMAINS", "")
+            ),
             rate_limit_per_minute=int(rate) if rate else DEFAULT_RATE_LIMIT_PER_MINUTE,
             database_pool_size=int(pool) if pool else DEFAULT_DATABASE_POOL_SIZE,
             database_url=database_url
