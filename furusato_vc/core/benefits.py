@@ -28,22 +28,34 @@ from furusato_vc.core.bodydoc import (
     sign_body_doc,
     verify_body_doc,
 )
-from furusato_vc.core.encoding import JsonLimits
-from furusato_vc.core.errors import ErrorCode, VerificationError
+from furusato_vc.core.encoding import JsonLimits, dumps_compact, parse_json_object
+from furusato_vc.core.errors import ErrorCode, FormatError, VerificationError
 from furusato_vc.core.jose.algorithms import DEFAULT_ALGORITHMS, AlgorithmPolicy
+from furusato_vc.core.jose.jws import (
+    JwsLimits,
+    decode_unverified_jws,
+    sign_compact_jws,
+    verify_jws_signature,
+)
+from furusato_vc.core.jose.jwt import numeric_date, require_string
+from furusato_vc.core.registration.bodies import validate_body_code
 from furusato_vc.core.registration.claims import Tier
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from datetime import datetime
 
     from furusato_vc.core.encoding import JSONObject, JSONValue
     from furusato_vc.core.jose.jwk import PublicJwk
+    from furusato_vc.core.jose.jws import UnverifiedJws
     from furusato_vc.core.jose.signer import Signer
     from furusato_vc.core.trust import RegistrationTrust
 
 __all__ = [
+    "BENEFITS_BUNDLE_TYP",
     "BENEFITS_TYP",
     "MAX_BENEFITS",
+    "MAX_BENEFITS_BUNDLE_CHARS",
     "MAX_BENEFITS_CHARS",
     "MAX_BENEFIT_NAME_CHARS",
     "MAX_BENEFIT_OFFER_CHARS",
@@ -51,12 +63,18 @@ __all__ = [
     "BenefitClaim",
     "BenefitKind",
     "BenefitList",
+    "BenefitsBundle",
+    "BenefitsBundleClaim",
+    "BodyBenefits",
     "VerifiedBenefitList",
     "benefit_from_json",
     "benefits_from_json",
+    "body_benefits_of",
     "sign_benefit_list",
+    "sign_benefits_bundle",
     "tier_satisfies",
     "verify_benefit_list",
+    "verify_benefits_bundle",
 ]
 
 BENEFITS_TYP: Final = "furusato-benefits+jwt"
@@ -262,3 +280,197 @@ def verify_benefit_list(
     return VerifiedBenefitList(
         header=doc.header, benefits=benefits_from_json(raw), issuer_key=doc.issuer_key, jws=jws
     )
+
+
+# --------------------------------------------------------------------------- in the bundle
+#
+# The trust-anchor operator imports each body's list (verified against that body's keys in
+# the signed trust list) and signs all of them as one document that verifiers sync with the
+# trust list: ``typ`` ``furusato-benefits-bundle+jwt``, signed by a pinned anchor key, claims
+# ``iss`` (the operator), ``iat``, ``exp``, ``tls`` (the trust list sequence it was built
+# against) and ``bodies``: [{"body", "iss", "seq", "iat", "benefits": [...]}].
+
+BENEFITS_BUNDLE_TYP: Final = "furusato-benefits-bundle+jwt"
+MAX_BENEFITS_BUNDLE_CHARS: Final = 64 * 1024 * 1024
+MAX_BUNDLE_BODIES: Final = 2048  # 1,741 municipalities, 47 prefectures and room
+# {"bodies": [{"benefits": [{"name": {"ja": …}}]}]}
+_BUNDLE_LIMITS = JsonLimits(max_bytes=48 * 1024 * 1024, max_depth=6)
+
+
+class BenefitsBundleClaim:
+    ISS: Final = "iss"
+    IAT: Final = "iat"
+    EXP: Final = "exp"
+    TRUST_LIST_SEQUENCE: Final = "tls"
+    BODIES: Final = "bodies"
+    BODY: Final = "body"
+    BODY_ISS: Final = "iss"
+    SEQ: Final = "seq"
+    BODY_IAT: Final = "iat"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BodyBenefits:
+    """One body's verified benefits as the anchor imported them."""
+
+    body_code: str
+    issuer: str
+    sequence: int
+    issued_at: int
+    benefits: tuple[Benefit, ...]
+
+    def benefit(self, benefit_id: str) -> Benefit | None:
+        return next((b for b in self.benefits if b.benefit_id == benefit_id), None)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BenefitsBundle:
+    """Every body's benefits, signed by the anchor (verified, or about to be signed)."""
+
+    operator: str
+    issued_at: int
+    expires_at: int
+    trust_list_sequence: int
+    bodies: tuple[BodyBenefits, ...]
+
+    def __post_init__(self) -> None:
+        if len(self.bodies) > MAX_BUNDLE_BODIES:
+            raise ValueError("too many bodies")
+        if len({b.body_code for b in self.bodies}) != len(self.bodies):
+            raise ValueError("one entry per body")
+        if self.expires_at <= self.issued_at:
+            raise ValueError("expires_at must be after issued_at")
+
+    def for_body(self, body_code: str) -> BodyBenefits | None:
+        return next((b for b in self.bodies if b.body_code == body_code), None)
+
+
+def body_benefits_of(verified: VerifiedBenefitList) -> BodyBenefits:
+    return BodyBenefits(
+        body_code=verified.header.body_code,
+        issuer=verified.header.issuer,
+        sequence=verified.header.sequence,
+        issued_at=verified.header.issued_at,
+        benefits=verified.benefits,
+    )
+
+
+def sign_benefits_bundle(bundle: BenefitsBundle, *, signer: Signer) -> str:
+    """The anchor's compact JWS over every body's benefits.
+
+    Raises:
+        ValueError: over :data:`MAX_BENEFITS_BUNDLE_CHARS`.
+    """
+    c = BenefitsBundleClaim
+    payload: JSONObject = {
+        c.ISS: bundle.operator,
+        c.IAT: bundle.issued_at,
+        c.EXP: bundle.expires_at,
+        c.TRUST_LIST_SEQUENCE: bundle.trust_list_sequence,
+        c.BODIES: [
+            {
+                c.BODY: body.body_code,
+                c.BODY_ISS: body.issuer,
+                c.SEQ: body.sequence,
+                c.BODY_IAT: body.issued_at,
+                BenefitClaim.BENEFITS: [b.to_json() for b in body.benefits],
+            }
+            for body in sorted(bundle.bodies, key=lambda b: b.body_code)
+        ],
+    }
+    token = sign_compact_jws(
+        header={"typ": BENEFITS_BUNDLE_TYP},
+        payload=dumps_compact(payload).encode("utf-8"),
+        signer=signer,
+    )
+    if len(token) > MAX_BENEFITS_BUNDLE_CHARS:
+        raise ValueError("benefits bundle over the size a verifier accepts")
+    return token
+
+
+def _anchor_key(
+    token: UnverifiedJws, anchors: Sequence[PublicJwk], algorithms: AlgorithmPolicy
+) -> None:
+    if not anchors:
+        raise VerificationError(ErrorCode.TRUST_ANCHOR_UNKNOWN, "no trust anchor is pinned")
+    candidates = [a for a in anchors if token.kid is None or a.kid == token.kid]
+    if not candidates:
+        raise VerificationError(ErrorCode.TRUST_ANCHOR_UNKNOWN, "signed by an unpinned key")
+    for anchor in candidates:
+        try:
+            verify_jws_signature(token, anchor, algorithms=algorithms)
+        except VerificationError:
+            continue
+        return
+    raise VerificationError(ErrorCode.SIGNATURE_INVALID, "no pinned anchor verifies it")
+
+
+def _body_entry(value: JSONValue) -> BodyBenefits:
+    c = BenefitsBundleClaim
+    members = {c.BODY, c.BODY_ISS, c.SEQ, c.BODY_IAT, BenefitClaim.BENEFITS}
+    if not isinstance(value, dict) or set(value) != members:
+        raise malformed("a bundle entry must have body, iss, seq, iat and benefits")
+    body_code, issuer = value[c.BODY], value[c.BODY_ISS]
+    if not isinstance(body_code, str) or not isinstance(issuer, str) or not issuer:
+        raise malformed("body and iss must be strings")
+    try:
+        validate_body_code(body_code)
+    except FormatError as exc:
+        raise malformed("body is not a 6-digit body code") from exc
+    return BodyBenefits(
+        body_code=body_code,
+        issuer=issuer,
+        sequence=_int(value[c.SEQ], "seq"),
+        issued_at=_int(value[c.BODY_IAT], "iat"),
+        benefits=benefits_from_json(value[BenefitClaim.BENEFITS]),
+    )
+
+
+def verify_benefits_bundle(
+    jws: str,
+    *,
+    anchors: Sequence[PublicJwk],
+    now: int,
+    skew: int = 60,
+    algorithms: AlgorithmPolicy = DEFAULT_ALGORITHMS,
+) -> BenefitsBundle:
+    """Verify the anchor-signed benefits of every body at ``now`` (NumericDate).
+
+    Raises:
+        FormatError: ``input_too_large``, the JWS and JSON codes, ``malformed_claim``.
+        VerificationError: ``typ_mismatch``, ``algorithm_not_allowed``,
+            ``trust_anchor_unknown``, ``signature_invalid``, ``required_claim_missing``,
+            ``token_issued_in_future``, ``token_expired``.
+    """
+    if len(jws) > MAX_BENEFITS_BUNDLE_CHARS:
+        raise FormatError(ErrorCode.INPUT_TOO_LARGE, "benefits bundle too large")
+    token = decode_unverified_jws(jws, limits=JwsLimits(max_chars=MAX_BENEFITS_BUNDLE_CHARS))
+    if token.typ != BENEFITS_BUNDLE_TYP:
+        raise VerificationError(ErrorCode.TYP_MISMATCH, f"typ must be {BENEFITS_BUNDLE_TYP}")
+    algorithms.check(token.alg)
+    _anchor_key(token, anchors, algorithms)
+    payload = parse_json_object(token.payload, limits=_BUNDLE_LIMITS)
+    c = BenefitsBundleClaim
+    operator = require_string(payload, c.ISS)
+    issued_at = numeric_date(payload, c.IAT)
+    expires_at = numeric_date(payload, c.EXP)
+    trust_list_sequence = numeric_date(payload, c.TRUST_LIST_SEQUENCE)
+    if issued_at > now + skew:
+        raise VerificationError(ErrorCode.TOKEN_ISSUED_IN_FUTURE, "iat is in the future")
+    if now >= expires_at:
+        raise VerificationError(ErrorCode.TOKEN_EXPIRED, "benefits bundle expired")
+    raw = payload.get(c.BODIES)
+    if raw is None:
+        raise VerificationError(ErrorCode.REQUIRED_CLAIM_MISSING, "bodies is required")
+    if not isinstance(raw, list) or len(raw) > MAX_BUNDLE_BODIES:
+        raise malformed("bodies must be an array")
+    try:
+        return BenefitsBundle(
+            operator=operator,
+            issued_at=issued_at,
+            expires_at=expires_at,
+            trust_list_sequence=trust_list_sequence,
+            bodies=tuple(_body_entry(item) for item in raw),
+        )
+    except ValueError as exc:
+        raise malformed(f"benefits bundle: {exc}") from exc
