@@ -7,6 +7,8 @@ it reads files and the network).
     trust-list.cwt | trust-list.jwt          the signed national trust list
     status-lists.cbor                        every body's Status List Token, by URI
     status/<body code>/<list id>.cwt | .jwt  one body's list, when there is no aggregate
+    benefits.jwt                             every body's benefits, signed by the anchor
+                                             (optional; docs/benefits.md)
 
 ``status-lists.cbor`` is what a verifier should fetch: one request instead of one per list.
 Tokens are signed by their bodies and the trust list by the anchor, so any mirror or CDN may
@@ -32,7 +34,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AGGREGATE_FILE",
+    "BENEFITS_FILE",
     "MAX_AGGREGATE_BYTES",
+    "MAX_BENEFITS_BYTES",
     "MAX_TOKEN_BYTES",
     "MAX_TRUST_LIST_BYTES",
     "TRUST_LIST_CWT",
@@ -49,10 +53,12 @@ __all__ = [
 TRUST_LIST_CWT: Final = "trust-list.cwt"
 TRUST_LIST_JWT: Final = "trust-list.jwt"
 AGGREGATE_FILE: Final = "status-lists.cbor"
+BENEFITS_FILE: Final = "benefits.jwt"
 
 MAX_TRUST_LIST_BYTES = 12 * 1024 * 1024
 MAX_AGGREGATE_BYTES = 256 * 1024 * 1024
 MAX_TOKEN_BYTES = 16 * 1024 * 1024
+MAX_BENEFITS_BYTES = 64 * 1024 * 1024
 
 
 def status_list_path(body_code: str, list_id: int, form: str) -> str:

@@ -11,11 +11,14 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from furusato_vc.cli import main
+from furusato_vc.core.benefits import BenefitList, sign_benefit_list
+from furusato_vc.core.bodydoc import BodyDocHeader
 from furusato_vc.core.errors import ErrorCode, VerificationError
 from furusato_vc.core.jose import SoftwareSigner, private_jwk
 from furusato_vc.core.statuslist import StatusReference, StatusType
 from furusato_vc.issuer.status import InMemoryStatusLists, StatusListConfig
 from furusato_vc.verifier.bundle_store import BundleDirectory
+from tests.core.benefits_test_support import benefit
 from tests.helpers import FIXED_NOW, SeededRandom, fixed_p256_key
 from tests.registration_fixtures import KESENNUMA, MINAMIMINOWA
 
@@ -371,3 +374,54 @@ def test_the_synced_bundle_knows_a_revocation(
             max_age=86_400,
         )
     assert info.value.code is ErrorCode.CREDENTIAL_REVOKED
+
+
+# --------------------------------------------------------------------------- benefits
+
+
+def _benefits_list(code: str, *, signed_by: str) -> str:
+    """A body's signed benefits list (the issuer service's ``GET /bodies/<code>/benefits``)."""
+    _label, base = BODIES[code]
+    signer_label, _ = BODIES[signed_by]
+    return sign_benefit_list(
+        BenefitList(
+            header=BodyDocHeader(
+                issuer=base + "/iss",
+                body_code=code,
+                issued_at=int(FIXED_NOW.timestamp()) - 60,
+                expires_at=int(FIXED_NOW.timestamp()) + 30 * 86_400,
+                sequence=1,
+            ),
+            benefits=(benefit("cafe-umi"),),
+        ),
+        signer=SoftwareSigner(fixed_p256_key(signer_label), kid=f"{signed_by}-2027"),
+    )
+
+
+def test_benefits_are_imported_signed_and_synced(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ws, pub, _revoked = _published(tmp_path, capsys)
+    lists = tmp_path / "lists"
+    lists.mkdir()
+    (lists / f"{KESENNUMA}.jwt").write_text(_benefits_list(KESENNUMA, signed_by=KESENNUMA))
+    # 南箕輪's list signed with 気仙沼's key: refused by the anchor
+    (lists / f"{MINAMIMINOWA}.jwt").write_text(_benefits_list(MINAMIMINOWA, signed_by=KESENNUMA))
+    code, out = _run(
+        capsys, "trust", "benefits", "--dir", str(ws), "--benefits-from", str(lists),
+        "--out", str(pub), "--now", T0,
+    )  # fmt: skip
+    assert code == EXIT_OK, out
+    assert out["included"] == {KESENNUMA: 1}
+    assert out["refused"][MINAMIMINOWA] in {"signature_invalid", "issuer_key_unknown"}
+    bundle = tmp_path / "bundle"
+    code, out = _run(
+        capsys, "bundle", "sync", "--from", str(pub), "--out", str(bundle),
+        "--anchors", str(ws / "anchors.json"), "--now", T1,
+    )  # fmt: skip
+    assert out["benefits"] == {"bodies": 1, "problem": None}
+    benefits = BundleDirectory(bundle).load_benefits()
+    assert benefits is not None
+    held = benefits.for_body(KESENNUMA)
+    assert held is not None
+    assert held.benefit("cafe-umi") is not None

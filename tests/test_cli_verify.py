@@ -186,6 +186,7 @@ def test_verified_output_names_body_tier_dates_claims_and_benefit(
             }
         ],
         "benefit": {"ja": "登録者特典", "en": "Registrant benefit"},
+        "place_benefit": None,
     }
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", result["expires_at"])
 

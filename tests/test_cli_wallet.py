@@ -132,3 +132,20 @@ def test_a_bad_challenge_qr_is_a_clean_rejection(
         capsys, "wallet", "present", "x", "--profile", "shop", "--challenge-qr", "FJ1:x"
     )
     assert (code, out["code"]) == (EXIT_REJECTED, "qr_prefix_unknown")
+
+
+def test_notices_keeps_the_chosen_interests(
+    capsys: pytest.CaptureFixture[str], wallet_file: Path
+) -> None:
+    _run(capsys, "wallet", "init")
+    code, out = _run(capsys, "wallet", "notices", "--interests", "漁業,食")
+    assert (code, out["interests"], out["notices"], out["failures"]) == (
+        EXIT_OK,
+        ["漁業", "食"],
+        [],
+        [],
+    )
+    code, out = _run(capsys, "wallet", "notices")
+    assert out["interests"] == ["漁業", "食"]
+    code, out = _run(capsys, "wallet", "notices", "--all-interests")
+    assert out["interests"] is None

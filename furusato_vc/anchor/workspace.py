@@ -20,9 +20,15 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
+from furusato_vc.core.benefits import (
+    BenefitsBundle,
+    body_benefits_of,
+    sign_benefits_bundle,
+    verify_benefit_list,
+)
 from furusato_vc.core.bundle import encode_status_aggregate, verify_bundle
 from furusato_vc.core.encoding import parse_json_object
-from furusato_vc.core.errors import ErrorCode, FormatError
+from furusato_vc.core.errors import ErrorCode, FormatError, FurusatoError
 from furusato_vc.core.jose.jwk import (
     generate_es256_private_key,
     parse_private_jwk,
@@ -33,9 +39,15 @@ from furusato_vc.core.jose.jwt import to_numeric_date
 from furusato_vc.core.jose.signer import SoftwareSigner
 from furusato_vc.core.trustlist.codec import trust_list_from_json, trust_list_to_json
 from furusato_vc.core.trustlist.edit import empty_trust_list, next_version
-from furusato_vc.core.trustlist.token import sign_trust_list_cwt, sign_trust_list_jwt
+from furusato_vc.core.trustlist.token import (
+    sign_trust_list_cwt,
+    sign_trust_list_jwt,
+    verify_trust_list,
+)
+from furusato_vc.core.trustlist.view import TrustListTrust
 from furusato_vc.publication import (
     AGGREGATE_FILE,
+    BENEFITS_FILE,
     TRUST_LIST_CWT,
     TRUST_LIST_JWT,
     DirectorySource,
@@ -54,7 +66,7 @@ if TYPE_CHECKING:
     from furusato_vc.core.jose.signer import Signer
     from furusato_vc.core.trustlist.model import TrustList
 
-__all__ = ["AggregateReport", "TrustWorkspace"]
+__all__ = ["AggregateReport", "BenefitsReport", "TrustWorkspace"]
 
 PRIVATE_KEY_FILE: Final = "anchor-private.jwk"
 ANCHORS_FILE: Final = "anchors.json"
@@ -81,6 +93,15 @@ class AggregateReport:
     included: int
     outcomes: dict[str, ListOutcome]
     problems: tuple[BundleProblem, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BenefitsReport:
+    """What ``benefits`` took: per body, the sequence of its list, or the code it was refused
+    with (a body without a file is simply absent)."""
+
+    included: dict[str, int]
+    refused: dict[str, ErrorCode]
 
 
 class TrustWorkspace:
@@ -163,6 +184,52 @@ class TrustWorkspace:
             included=len(bundle.tokens),
             outcomes=dict(bundle.outcomes),
             problems=bundle.problems,
+        )
+
+    def benefits(
+        self, *, benefits_dir: Path, out: Path, now: datetime, valid_for: int
+    ) -> BenefitsReport:
+        """Import each listed body's signed benefits list (``benefits_dir/<code>.jwt``, as
+        served at ``GET /bodies/<code>/benefits``), verified against that body's keys in the
+        trust list signed into ``out``, and sign them all into ``out/benefits.jwt`` with the
+        anchor key, valid for ``valid_for`` seconds. A list that does not verify (wrong key,
+        expired, another body's, malformed) is left out and reported.
+        """
+        trust_list = verify_trust_list(
+            (out / TRUST_LIST_CWT).read_bytes(), anchors=self.anchors(), now=to_numeric_date(now)
+        )
+        trust = TrustListTrust(trust_list)
+        included = []
+        refused: dict[str, ErrorCode] = {}
+        for entry in trust_list.entries:
+            path = benefits_dir / f"{entry.body_code}.jwt"
+            if not path.is_file():
+                continue
+            try:
+                text = path.read_bytes().decode("ascii").strip()
+                verified = verify_benefit_list(text, trust=trust, now=now)
+                if verified.header.body_code != entry.body_code:
+                    raise FormatError(ErrorCode.MALFORMED_CLAIM, "the list of another body")
+            except UnicodeDecodeError:
+                refused[entry.body_code] = ErrorCode.MALFORMED_JWS
+                continue
+            except FurusatoError as error:
+                refused[entry.body_code] = error.code
+                continue
+            included.append(body_benefits_of(verified))
+        now_s = to_numeric_date(now)
+        document = BenefitsBundle(
+            operator=trust_list.operator,
+            issued_at=now_s,
+            expires_at=now_s + valid_for,
+            trust_list_sequence=trust_list.sequence,
+            bodies=tuple(included),
+        )
+        _write_atomically(
+            out / BENEFITS_FILE, sign_benefits_bundle(document, signer=self.signer()).encode()
+        )
+        return BenefitsReport(
+            included={body.body_code: body.sequence for body in included}, refused=refused
         )
 
 

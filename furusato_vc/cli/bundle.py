@@ -89,6 +89,12 @@ def _cmd_sync(args: argparse.Namespace) -> int:
             "bodies": len(bundle.trust_list.entries),
             "status_lists": dict(counts),
             "problems": problems,
+            "benefits": {
+                "bodies": 0 if result.benefits is None else len(result.benefits.bodies),
+                "problem": None
+                if result.benefits_problem is None
+                else result.benefits_problem.value,
+            },
         }
     )
     return EXIT_OK

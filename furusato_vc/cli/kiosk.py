@@ -19,6 +19,7 @@ from furusato_vc.core.errors import FurusatoError
 from furusato_vc.core.policy_document import BUILTIN_POLICY_IDS
 from furusato_vc.core.registration.bodies import load_bodies, validate_body_code
 from furusato_vc.runtime import SystemClock, SystemRandom
+from furusato_vc.verifier.benefits import parse_benefit_ref
 
 if TYPE_CHECKING:
     import argparse
@@ -67,9 +68,16 @@ def build_server(args: argparse.Namespace) -> KioskServer:
     clear_after: timedelta = args.clear_after
     if clear_after <= timedelta(0):
         raise UsageError("--clear-after must be positive")
+    if args.benefit and profile.benefit_ja is None:
+        raise UsageError(f"policy {profile.id} shows no benefit; drop --benefit")
+    try:
+        offered = tuple(parse_benefit_ref(value) for value in args.benefit)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
     settings = KioskSettings(
         profile=profile,
         accept=accept,
+        benefits=offered,
         audience=args.audience,
         challenge=args.challenge or document.challenge,
         clear_after=clear_after,
@@ -150,6 +158,13 @@ def register(sub: argparse._SubParsersAction[Parser]) -> None:
         default=[],
         metavar="CODE",
         help="accept only this body (6-digit code; repeatable). Default: any body in the bundle",
+    )
+    kiosk.add_argument(
+        "--benefit",
+        action="append",
+        default=[],
+        metavar="CODE/ID",
+        help="a benefit this place offers, as its body registered it (repeatable)",
     )
     kiosk.add_argument("--port", type=_port, default=DEFAULT_PORT, help="default 8765")
     kiosk.add_argument(

@@ -1,6 +1,6 @@
 """``furusato-vc trust init | add | add-list | rotate | withdraw | suspend | reinstate | sign |
-aggregate | show``: the national trust-anchor operator's commands over a workspace directory
-(:mod:`furusato_vc.anchor`)."""
+aggregate | benefits | show``: the national trust-anchor operator's commands over a workspace
+directory (:mod:`furusato_vc.anchor`)."""
 
 from __future__ import annotations
 
@@ -276,6 +276,30 @@ def _cmd_aggregate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_benefits(args: argparse.Namespace) -> int:
+    workspace = _workspace(args)
+    if not (args.out / "trust-list.cwt").is_file():
+        raise UsageError(f"{shown(args.out)} has no signed trust list (run trust sign)")
+    try:
+        report = workspace.benefits(
+            benefits_dir=args.benefits_from,
+            out=args.out,
+            now=now_of(args),
+            valid_for=int(args.valid_for.total_seconds()),
+        )
+    except OSError as exc:
+        raise UsageError(f"cannot collect benefits: {exc.strerror}") from exc
+    emit(
+        {
+            "result": "ok",
+            "included": dict(report.included),
+            "refused": {code: error.value for code, error in report.refused.items()},
+            "file": shown(args.out / "benefits.jwt"),
+        }
+    )
+    return EXIT_OK
+
+
 def _cmd_show(args: argparse.Namespace) -> int:
     now = to_numeric_date(now_of(args))
     body = None if args.body is None else _body_code(args.body)
@@ -370,6 +394,14 @@ def register(sub: argparse._SubParsersAction[Parser]) -> None:
     )
     aggregate.add_argument("--out", type=Path, required=True, help="publication directory")
     aggregate.set_defaults(func=_cmd_aggregate)
+
+    benefits = command("benefits", "import the bodies' signed benefits and sign them for verifiers")
+    benefits.add_argument(
+        "--benefits-from", type=Path, required=True, help="directory with <code>.jwt"
+    )
+    benefits.add_argument("--out", type=Path, required=True, help="publication directory")
+    benefits.add_argument("--valid-for", type=duration, default=DEFAULT_VALID_FOR)
+    benefits.set_defaults(func=_cmd_benefits)
 
     show = command(
         "show", "show the workspace list or verify and show a signed one", workspace=False

@@ -4,7 +4,8 @@ verifier policy (an edge: it reads the bundle, the policy file, the image, stdin
 ::
 
     furusato-vc verify [--bundle DIR] [--policy NAME|FILE] [--accept CODE]... [--nonce NONCE]
-                       [--now ISO-8601] [--replay-cache FILE] (IMAGE | --text TEXT | -)
+                       [--benefit CODE/ID]... [--now ISO-8601] [--replay-cache FILE]
+                       (IMAGE | --text TEXT | -)
 
 One JSON object on stdout: ``result`` is ``verified`` (exit 0) or ``rejected`` (exit 1, with the
 stable ``code`` and Japanese and English messages); a usage or configuration problem (no
@@ -46,6 +47,11 @@ from furusato_vc.core.registration.bodies import load_bodies, validate_body_code
 from furusato_vc.core.registration.claims import Claim, vct_for_tier
 from furusato_vc.core.registration.metadata import registration_type_metadata
 from furusato_vc.core.sdjwtvc.type_metadata import resolve_type_metadata
+from furusato_vc.verifier.benefits import (
+    benefit_for_card,
+    benefit_outcome_json,
+    parse_benefit_ref,
+)
 from furusato_vc.verifier.bundle_store import BundleDirectory
 from furusato_vc.verifier.policy_file import UnknownPolicyError, load_policy
 from furusato_vc.verifier.registration import RegistrationVerifier, Rejected
@@ -57,11 +63,13 @@ if TYPE_CHECKING:
     from contextlib import AbstractContextManager
     from datetime import datetime
 
+    from furusato_vc.core.benefits import BenefitsBundle
     from furusato_vc.core.bundle import TrustBundle
     from furusato_vc.core.encoding import JSONObject, JSONValue
     from furusato_vc.core.policy import VerificationPolicy
     from furusato_vc.core.policy_document import PolicyDocument
     from furusato_vc.core.registration.claims import DisclosedRegistration, Tier
+    from furusato_vc.verifier.benefits import BenefitOutcome, BenefitRef
     from furusato_vc.verifier.registration import Verified
 
 __all__ = ["MAX_IMAGE_BYTES", "MAX_TEXT_BYTES", "register"]
@@ -139,6 +147,28 @@ def _bundle(args: argparse.Namespace) -> TrustBundle:
         return BundleDirectory(folder).load()
     except FurusatoError as exc:  # bundle_missing, bundle_corrupt, anchors malformed
         raise _ConfigError(exc) from exc
+
+
+def _offered(args: argparse.Namespace, document: PolicyDocument) -> tuple[BenefitRef, ...]:
+    """``--benefit CODE/ID``: the benefits this shop or facility offers (policies with a
+    benefit only: the shop and facility profiles, or a policy document naming one)."""
+    values: list[str] = args.benefit or []
+    if values and document.benefit_ja is None:
+        raise UsageError(f"policy {document.id} shows no benefit; drop --benefit")
+    try:
+        return tuple(parse_benefit_ref(value) for value in values)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def _benefits(args: argparse.Namespace) -> BenefitsBundle | None:
+    """The bundle's signed benefits; a damaged benefits file shows no benefit (the card's
+    verification does not depend on it)."""
+    folder: Path = args.bundle or Path(os.environ.get(BUNDLE_ENV) or DEFAULT_BUNDLE)
+    try:
+        return BundleDirectory(folder).load_benefits()
+    except FurusatoError:
+        return None
 
 
 # ---------------------------------------------------------------------------- the card
@@ -295,7 +325,11 @@ def _policy_json(document: PolicyDocument) -> JSONObject:
 
 
 def _verified_json(
-    result: Verified, document: PolicyDocument, form: str, now: datetime
+    result: Verified,
+    document: PolicyDocument,
+    form: str,
+    now: datetime,
+    place_benefit: BenefitOutcome | None = None,
 ) -> JSONObject:
     reg = result.registration
     body = result.body
@@ -325,6 +359,7 @@ def _verified_json(
         "checked_at": iso(to_numeric_date(now)),
         "disclosed": _disclosed(reg, document),
         "benefit": benefit,
+        "place_benefit": benefit_outcome_json(place_benefit),
     }
 
 
@@ -376,6 +411,7 @@ def _internal(exc: Exception, document: PolicyDocument, form: str | None) -> tup
 
 def _verify(args: argparse.Namespace, document: PolicyDocument) -> tuple[int, JSONObject]:
     policy = _policy(args, document)
+    offered = _offered(args, document)
     bundle = _bundle(args)
     now = now_of(args)
     try:
@@ -401,7 +437,16 @@ def _verify(args: argparse.Namespace, document: PolicyDocument) -> tuple[int, JS
         return _internal(exc, document, form)
     if isinstance(result, Rejected):
         return EXIT_REJECTED, _rejected_json(result.code, result.detail, document, form)
-    return EXIT_OK, _verified_json(result, document, form, now)
+    outcome = None
+    if offered:
+        outcome = benefit_for_card(
+            _benefits(args),
+            offered,
+            body_code=result.body.code,
+            tier=result.registration.tier,
+            now=to_numeric_date(now),
+        )
+    return EXIT_OK, _verified_json(result, document, form, now, outcome)
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
@@ -445,6 +490,12 @@ def register(sub: argparse._SubParsersAction[Parser]) -> None:
         help="accept cards of this body only (repeat for several; default: any listed body)",
     )
     verify.add_argument("--nonce", help="challenge mode: the nonce this verifier gave the holder")
+    verify.add_argument(
+        "--benefit",
+        action="append",
+        metavar="CODE/ID",
+        help="a benefit this place offers, as its body registered it (repeat for several)",
+    )
     verify.add_argument("--now", type=moment, help="the current time (audits, tests)")
     verify.add_argument(
         "--replay-cache",

@@ -1,5 +1,5 @@
 """``furusato-vc wallet init | accept-offer | list | show | present | delete | refresh-status |
-check-in``: a wallet on the command line, for testing and demos (apps embed
+check-in | notices``: a wallet on the command line, for testing and demos (apps embed
 :class:`furusato_vc.wallet.Wallet` instead).
 
 The wallet is one encrypted file (``--wallet``, default ``FURUSATO_WALLET`` or
@@ -237,6 +237,38 @@ def _cmd_refresh(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_notices(args: argparse.Namespace) -> int:
+    wallet = _open(args)
+    if args.all_interests:
+        wallet.set_interests(None)
+    elif args.interests is not None:
+        wallet.set_interests([v for v in args.interests.split(",") if v.strip()])
+    result = wallet.notices(transport=_transport(args))
+    emit(
+        {
+            "result": "ok",
+            "interests": None if wallet.interests is None else list(wallet.interests),
+            "notices": [
+                {
+                    "body_code": item.body_code,
+                    "id": item.notice.notice_id,
+                    "category": item.notice.category.value,
+                    "category_ja": item.notice.category.label_ja,
+                    "category_en": item.notice.category.label_en,
+                    "title_ja": item.notice.title.ja,
+                    "title_en": item.notice.title.en,
+                    "text_ja": item.notice.text.ja,
+                    "text_en": item.notice.text.en,
+                    "link": item.notice.link,
+                }
+                for item in result.notices
+            ],
+            "failures": [{"body_code": f.body_code, "code": f.code.value} for f in result.failures],
+        }
+    )
+    return EXIT_OK
+
+
 def register(sub: argparse._SubParsersAction[Parser]) -> None:
     wallet = sub.add_parser("wallet", help="a wallet for testing and demos")
     commands = wallet.add_subparsers(dest="wallet_command", required=True, parser_class=Parser)
@@ -298,3 +330,10 @@ def register(sub: argparse._SubParsersAction[Parser]) -> None:
     common(refresh)
     network(refresh)
     refresh.set_defaults(func=_cmd_refresh)
+
+    notices = commands.add_parser("notices", help="notices from the bodies of your cards")
+    common(notices)
+    network(notices)
+    notices.add_argument("--interests", metavar="TAG,TAG", help="keep only these interests")
+    notices.add_argument("--all-interests", action="store_true", help="show every notice")
+    notices.set_defaults(func=_cmd_notices)

@@ -7,6 +7,7 @@ Layout of a bundle directory::
     DIR/CURRENT                       the name of the version in force
     DIR/v000042-…/trust-list.cwt      the trust list as fetched (or trust-list.jwt)
     DIR/v000042-…/status-lists.cbor   every Status List Token in force, by URI
+    DIR/v000042-…/benefits.jwt        the bodies' benefits, signed by the anchor (optional)
     DIR/v000042-…/manifest.json       sequence, verification time, SHA-256 of each file
 
 A sync writes a complete new version into a temporary directory, fsyncs it, renames it into
@@ -28,6 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
+from furusato_vc.core.benefits import verify_benefits_bundle
 from furusato_vc.core.bundle import (
     TrustBundle,
     decode_status_aggregate,
@@ -40,6 +42,8 @@ from furusato_vc.core.jose.jwk import parse_public_jwk
 from furusato_vc.core.jose.jwt import to_numeric_date
 from furusato_vc.publication import (
     AGGREGATE_FILE,
+    BENEFITS_FILE,
+    MAX_BENEFITS_BYTES,
     TRUST_LIST_CWT,
     TRUST_LIST_JWT,
     fetch_status_tokens,
@@ -49,6 +53,7 @@ from furusato_vc.publication import (
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from furusato_vc.core.benefits import BenefitsBundle
     from furusato_vc.core.jose.jwk import PublicJwk
     from furusato_vc.publication import SyncSource
 
@@ -137,6 +142,8 @@ class SyncResult:
     version: str
     source: str
     trust_list_form: str
+    benefits: BenefitsBundle | None = None  # the benefits in force after the sync
+    benefits_problem: ErrorCode | None = None  # why a fetched benefits file was not taken
 
 
 class BundleDirectory:
@@ -216,10 +223,71 @@ class BundleDirectory:
         # verified before any status list is fetched: a bad list costs nothing more
         tokens = fetch_status_tokens(source, trust, anchors=anchors, now=now_s)
         bundle = verify_bundle(trust, tokens, anchors=anchors, now=now_s, held=held)
-        version = self._store(bundle, trust_name=form, now=now)
+        benefits, benefits_raw, problem = self._sync_benefits(source, anchors, now_s)
+        version = self._store(bundle, trust_name=form, now=now, benefits=benefits_raw)
         return SyncResult(
-            bundle=bundle, version=version, source=source.description, trust_list_form=form
+            bundle=bundle,
+            version=version,
+            source=source.description,
+            trust_list_form=form,
+            benefits=benefits,
+            benefits_problem=problem,
         )
+
+    def _sync_benefits(
+        self, source: SyncSource, anchors: Sequence[PublicJwk], now: int
+    ) -> tuple[BenefitsBundle | None, bytes | None, ErrorCode | None]:
+        """The benefits to keep: the fetched file if it verifies and is not older than the
+        held one; otherwise the held one while it is unexpired (one bad publication does not
+        take the benefits off every shop's screen, and an older one never replaces it)."""
+        held_raw = self._held_benefits_raw()
+        held = None
+        if held_raw is not None:
+            try:
+                held = verify_benefits_bundle(held_raw.decode("ascii"), anchors=anchors, now=now)
+            except (FurusatoError, UnicodeDecodeError):
+                held, held_raw = None, None
+        raw = source.read(BENEFITS_FILE, max_bytes=MAX_BENEFITS_BYTES)
+        if raw is None:
+            return held, held_raw, None
+        try:
+            fresh = verify_benefits_bundle(raw.decode("ascii").strip(), anchors=anchors, now=now)
+        except UnicodeDecodeError:
+            return held, held_raw, ErrorCode.MALFORMED_JWS
+        except FurusatoError as error:
+            return held, held_raw, error.code
+        if held is not None and fresh.issued_at < held.issued_at:
+            return held, held_raw, ErrorCode.TRUST_LIST_ROLLBACK
+        return fresh, raw.strip(), None
+
+    def _held_benefits_raw(self) -> bytes | None:
+        try:
+            version = self.current_version()
+            return None if version is None else _read_benefits(self.root / version)[0]
+        except (OSError, StorageError, FormatError):
+            return None
+
+    def load_benefits(self) -> BenefitsBundle | None:
+        """The benefits of the bundle in force (``None`` if it has none), verified against
+        the pinned anchors as of its sync time; whether they are still current is the
+        caller's check (``expires_at``).
+
+        Raises:
+            StorageError: ``bundle_missing``, ``bundle_corrupt``.
+        """
+        anchors = self.anchors()
+        version = self.current_version()
+        if version is None:
+            raise StorageError(ErrorCode.BUNDLE_MISSING, "no bundle has been synced")
+        try:
+            raw, verified_at = _read_benefits(self.root / version)
+            if raw is None:
+                return None
+            return verify_benefits_bundle(raw.decode("ascii"), anchors=anchors, now=verified_at)
+        except StorageError:
+            raise
+        except (OSError, FurusatoError, UnicodeDecodeError) as exc:
+            raise StorageError(ErrorCode.BUNDLE_CORRUPT, "benefits file is damaged") from exc
 
     def _held(self, anchors: Sequence[PublicJwk]) -> TrustBundle | None:
         version = self.current_version()
@@ -232,11 +300,15 @@ class BundleDirectory:
             # scratch (its anchors are still the pinned ones).
             return None
 
-    def _store(self, bundle: TrustBundle, *, trust_name: str, now: datetime) -> str:
+    def _store(
+        self, bundle: TrustBundle, *, trust_name: str, now: datetime, benefits: bytes | None = None
+    ) -> str:
         sequence = bundle.trust_list.sequence
         stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
         aggregate = encode_status_aggregate(bundle.tokens)
         files = {trust_name: bundle.trust_list_token, AGGREGATE_FILE: aggregate}
+        if benefits is not None:
+            files[BENEFITS_FILE] = benefits
         manifest = {
             "format": FORMAT,
             "sequence": sequence,
@@ -287,7 +359,7 @@ def _read_version(folder: Path) -> tuple[bytes, dict[str, bytes | str], int]:
         raise _corrupt("manifest lacks verified_at")
     contents: dict[str, bytes] = {}
     for name, digest in files.items():
-        if name not in {TRUST_LIST_CWT, TRUST_LIST_JWT, AGGREGATE_FILE}:
+        if name not in {TRUST_LIST_CWT, TRUST_LIST_JWT, AGGREGATE_FILE, BENEFITS_FILE}:
             raise _corrupt("unexpected file in manifest")
         data = (folder / name).read_bytes()
         if _sha256(data) != digest:
@@ -297,3 +369,20 @@ def _read_version(folder: Path) -> tuple[bytes, dict[str, bytes | str], int]:
     if trust is None:
         raise _corrupt("no trust list in the bundle")
     return trust, decode_status_aggregate(contents.get(AGGREGATE_FILE, b"\xa0")), verified_at
+
+
+def _read_benefits(folder: Path) -> tuple[bytes | None, int]:
+    """The stored benefits file (``None``: the version has none), checked against the
+    manifest's SHA-256, and the version's verification time."""
+    manifest = parse_json_object((folder / MANIFEST_FILE).read_bytes())
+    files = manifest.get("files")
+    verified_at = manifest.get("verified_at")
+    if not isinstance(files, dict) or not isinstance(verified_at, int):
+        raise _corrupt("unknown manifest format")
+    digest = files.get(BENEFITS_FILE)
+    if digest is None:
+        return None, verified_at
+    data = (folder / BENEFITS_FILE).read_bytes()
+    if _sha256(data) != digest:
+        raise _corrupt(f"{BENEFITS_FILE} does not match its manifest digest")
+    return data, verified_at

@@ -13,7 +13,8 @@ State document (``furusato-wallet/1``)::
      "cards": [{"card_id", "issuer", "body_code", "tier", "valid_from", "valid_until",
                 "expires_at", "received_at", "issuer_keys": [JWK…],
                 "copies": [{"format", "credential", "key_id", "used_at"}…]}…],
-     "status": {uri: {"token": JWT, "fetched_at": int}}}
+     "status": {uri: {"token": JWT, "fetched_at": int}},
+     "preferences": {"interests": [tag…] | null}}   # optional; null: every notice
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from furusato_vc.core.errors import (
 from furusato_vc.core.jose.jwk import PublicJwk, parse_public_jwk
 from furusato_vc.core.jose.jws import decode_unverified_jws
 from furusato_vc.core.jose.jwt import to_numeric_date
+from furusato_vc.core.notices import MAX_NOTICE_INTERESTS
 from furusato_vc.core.oid4vci.constants import COMPACT_FORMAT, SD_JWT_VC_FORMAT
 from furusato_vc.core.qrtext import encode_qr_text
 from furusato_vc.core.registration.bodies import BodyRegistry, load_bodies
@@ -51,6 +53,7 @@ from furusato_vc.wallet.holder import (
     qr_groups,
 )
 from furusato_vc.wallet.keys import SoftwareKeyStore
+from furusato_vc.wallet.notices import FeedSubscription, collect_notices
 from furusato_vc.wallet.qr import RotatingQr
 
 if TYPE_CHECKING:
@@ -63,6 +66,7 @@ if TYPE_CHECKING:
     from furusato_vc.core.trust import RegistrationTrust
     from furusato_vc.wallet.client import Transport
     from furusato_vc.wallet.keys import KeyStore
+    from furusato_vc.wallet.notices import NoticesResult
     from furusato_vc.wallet.storage import WalletStorage
 
 __all__ = [
@@ -278,6 +282,7 @@ class Wallet:
         self._cards: dict[str, StoredCard] = {}
         self._status: dict[str, tuple[str, int]] = {}  # uri -> (token, fetched at)
         self._verified: dict[str, VerifiedStatusList] = {}  # the same tokens, verified
+        self._interests: tuple[str, ...] | None = None  # notice preferences (local only)
 
     @classmethod
     def open(
@@ -333,6 +338,14 @@ class Wallet:
             if not isinstance(entry, dict):
                 raise _corrupt("status entry")
             wallet._status[uri] = (_field(entry, "token", str), _field(entry, "fetched_at", int))
+        preferences = state.get("preferences", {})
+        if not isinstance(preferences, dict):
+            raise _corrupt("preferences")
+        interests = preferences.get("interests")
+        if interests is not None:
+            if not isinstance(interests, list) or not all(isinstance(v, str) for v in interests):
+                raise _corrupt("preferences.interests")
+            wallet._interests = tuple(interests)
         return wallet
 
     # ------------------------------------------------------------------ persistence
@@ -347,6 +360,9 @@ class Wallet:
             "status": {
                 uri: {"token": token, "fetched_at": fetched}
                 for uri, (token, fetched) in self._status.items()
+            },
+            "preferences": {
+                "interests": None if self._interests is None else list(self._interests)
             },
         }
         self._storage.write(dumps_compact(document).encode("utf-8"))
@@ -641,6 +657,56 @@ class Wallet:
         for copy in card.copies:
             self._keys.delete_key(copy.key_id)
         self.save()
+
+    # ------------------------------------------------------------------ notices
+
+    @property
+    def interests(self) -> tuple[str, ...] | None:
+        """The holder's chosen notice interests (kept only in the wallet); ``None``: all."""
+        return self._interests
+
+    def set_interests(self, interests: Sequence[str] | None) -> None:
+        """Choose the interests notices are filtered by (``None``: show every notice).
+
+        Raises:
+            ValueError: more than 16 tags, or a tag that is empty or over 32 characters.
+        """
+        if interests is not None:
+            tags = tuple(dict.fromkeys(v.strip() for v in interests))
+            if len(tags) > MAX_NOTICE_INTERESTS or not all(0 < len(v) <= 32 for v in tags):
+                raise ValueError("at most 16 interests of 1-32 characters")
+            interests = tags
+        self._interests = None if interests is None else tuple(interests)
+        self.save()
+
+    def notices(
+        self, *, transport: Transport, trust: RegistrationTrust | None = None
+    ) -> NoticesResult:
+        """The notices of the bodies the holder has a card of, verified and filtered by the
+        card's tier and :attr:`interests`. Only those bodies' feeds are fetched. Without
+        ``trust`` each feed is verified with the keys the body's cards were verified with.
+
+        Raises:
+            nothing for a feed that cannot be fetched or verified: it is listed in
+            ``failures`` and its notices are not shown.
+        """
+        best: dict[str, StoredCard] = {}
+        for card in self._cards.values():
+            held = best.get(card.body_code)
+            if held is None or (card.tier is Tier.PREMIUM and held.tier is not Tier.PREMIUM):
+                best[card.body_code] = card
+        subscriptions = [
+            FeedSubscription(
+                body_code=card.body_code,
+                issuer=card.issuer,
+                tier=card.tier,
+                trust=trust if trust is not None else self._card_trust(card),
+            )
+            for card in sorted(best.values(), key=lambda c: c.body_code)
+        ]
+        return collect_notices(
+            subscriptions, transport=transport, now=self._now(), interests=self._interests
+        )
 
     # ------------------------------------------------------------------ presenting
 

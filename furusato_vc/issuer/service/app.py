@@ -32,6 +32,7 @@ from furusato_vc.issuer.service.deps import (
     problem_response,
 )
 from furusato_vc.issuer.service.premium import expire_lapsed_premium, today_in_japan
+from furusato_vc.issuer.service.routes_notices import router as notices_router
 from furusato_vc.issuer.service.routes_premium import router as premium_router
 from furusato_vc.issuer.service.routes_public import router as public_router
 from furusato_vc.issuer.service.routes_staff import router as staff_router
@@ -240,4 +241,5 @@ def create_app(
     app.include_router(public_router)
     app.include_router(staff_router)
     app.include_router(premium_router)
+    app.include_router(notices_router)
     return app

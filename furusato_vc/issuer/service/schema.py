@@ -38,11 +38,14 @@ __all__ = [
     "activities",
     "attendances",
     "audit_log",
+    "benefits",
     "bodies",
+    "body_documents",
     "evidence",
     "idempotency_keys",
     "identities",
     "metadata",
+    "notices",
     "offers",
     "persons",
     "premium_applications",
@@ -321,4 +324,63 @@ premium_applications = Table(
     Column("decided_at", BigInteger, nullable=True),
     Column("decided_by", String(160), nullable=True),
     Index(None, "body_code", "state", "submitted_at"),
+)
+
+
+# ---------------------------------------------------------------------------- notices and benefits
+# (issue 9, migration 0004_notices_benefits). Both are public information of a body: no
+# personal data. Withdrawn rows are kept (state "withdrawn") for the audit trail.
+
+notices = Table(
+    "notices",
+    metadata,
+    Column("body_code", String(6), ForeignKey("bodies.code"), nullable=False),
+    Column("notice_id", String(64), nullable=False),
+    Column("category", String(16), nullable=False),  # event | volunteer | disaster | info
+    Column("title_ja", Text, nullable=False),
+    Column("title_en", Text, nullable=True),
+    Column("text_ja", Text, nullable=False),
+    Column("text_en", Text, nullable=True),
+    Column("audience", String(16), nullable=False),  # basic | premium | any
+    Column("interests", Text, nullable=False),  # JSON array of tags
+    Column("valid_from", BigInteger, nullable=False),
+    Column("valid_until", BigInteger, nullable=False),
+    Column("link", Text, nullable=True),
+    Column("state", String(16), nullable=False),  # active | withdrawn
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    PrimaryKeyConstraint("body_code", "notice_id"),
+)
+
+benefits = Table(
+    "benefits",
+    metadata,
+    Column("body_code", String(6), ForeignKey("bodies.code"), nullable=False),
+    Column("benefit_id", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),  # shop | facility
+    Column("name_ja", Text, nullable=False),
+    Column("name_en", Text, nullable=True),
+    Column("offer_ja", Text, nullable=False),
+    Column("offer_en", Text, nullable=True),
+    Column("tier", String(16), nullable=False),  # basic | premium (the least tier)
+    Column("valid_from", BigInteger, nullable=False),
+    Column("valid_until", BigInteger, nullable=False),
+    Column("state", String(16), nullable=False),  # active | withdrawn
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    PrimaryKeyConstraint("body_code", "benefit_id"),
+)
+
+# The latest signed document of each kind ("notices", "benefits") per body; ``sequence``
+# only goes up (the row is updated under the same transaction as the change it publishes).
+body_documents = Table(
+    "body_documents",
+    metadata,
+    Column("body_code", String(6), ForeignKey("bodies.code"), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("sequence", Integer, nullable=False),
+    Column("issued_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("jws", Text, nullable=False),
+    PrimaryKeyConstraint("body_code", "kind"),
 )

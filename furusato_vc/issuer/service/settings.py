@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Final, Protocol
 
 from cryptography import x509
@@ -38,6 +39,7 @@ __all__ = [
     "ServiceSettings",
     "StaticRevocation",
     "database_url_for",
+    "parse_link_domains",
 ]
 
 
@@ -197,6 +199,22 @@ def database_url_for(url: str) -> str:
     return url
 
 
+def parse_link_domains(text: str) -> Mapping[str, tuple[str, ...]]:
+    """``FURUSATO_NOTICE_LINK_DOMAINS``: ``042056=kesennuma.lg.jp,example.jp;203858=…``.
+
+    Raises:
+        ValueError: a part without ``=`` or a domain that is empty or not ASCII.
+    """
+    out: dict[str, tuple[str, ...]] = {}
+    for part in filter(None, (p.strip() for p in text.split(";"))):
+        code, sep, domains = part.partition("=")
+        names = tuple(d.strip().lower() for d in domains.split(",") if d.strip())
+        if not sep or not names or not all(n.isascii() and "/" not in n for n in names):
+            raise ValueError(f"FURUSATO_NOTICE_LINK_DOMAINS: cannot read {part!r}")
+        out[code.strip()] = names
+    return MappingProxyType(out)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ServiceSettings:
     """Everything the service needs to know, in one place.
@@ -235,6 +253,14 @@ class ServiceSettings:
     max_request_bytes: int = 64 * 1024
     database_pool_size: int = DEFAULT_DATABASE_POOL_SIZE
     premium: PremiumSettings = PremiumSettings()
+    # notices and benefits (docs/notices.md, docs/benefits.md): the domains of each body's
+    # own sites that a notice may link to (body code -> domains; none: no links), and how
+    # long the signed feed and benefits list stay valid (re-signed at half their life)
+    notice_link_domains: Mapping[str, tuple[str, ...]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+    notice_feed_lifetime: timedelta = timedelta(hours=24)
+    benefits_lifetime: timedelta = timedelta(days=30)
 
     def __post_init__(self) -> None:
         if not self.secrets or any(len(secret) < 32 for secret in self.secrets):
@@ -247,6 +273,8 @@ class ServiceSettings:
             raise ValueError("republish_interval must not be negative (zero turns it off)")
         if self.rate_limit_per_minute < 0 or self.database_pool_size < 1:
             raise ValueError("rate_limit_per_minute must be >= 0 and database_pool_size >= 1")
+        if min(self.notice_feed_lifetime, self.benefits_lifetime).total_seconds() < 120:
+            raise ValueError("notice_feed_lifetime and benefits_lifetime must be >= 2 minutes")
         if self.base_url.endswith("/"):
             raise ValueError("base_url must not end with '/'")
 
@@ -281,6 +309,9 @@ class ServiceSettings:
         pool = os.environ.get("FURUSATO_DATABASE_POOL_SIZE")
         return cls(
             premium=PremiumSettings.from_environment(os.environ),
+            notice_link_domains=parse_link_domains(
+                os.environ.get("FURUSATO_NOTICE_LINK_DOMAINS", "")
+            ),
             rate_limit_per_minute=int(rate) if rate else DEFAULT_RATE_LIMIT_PER_MINUTE,
             database_pool_size=int(pool) if pool else DEFAULT_DATABASE_POOL_SIZE,
             database_url=database_url

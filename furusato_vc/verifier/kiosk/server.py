@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Final
 from furusato_vc.core.encoding import parse_json_object
 from furusato_vc.core.errors import ErrorCode, FurusatoError
 from furusato_vc.core.messages import MESSAGES
+from furusato_vc.verifier.benefits import benefit_outcome_json
 from furusato_vc.verifier.kiosk.service import (
     Accepted,
     KioskService,
@@ -95,7 +96,13 @@ def _accepted_json(accepted: Accepted) -> JSONObject:
         for c in accepted.claims
     ]
     benefit: JSONValue = None
-    if accepted.benefit_ja is not None or accepted.benefit_en is not None:
+    if accepted.place_benefit is not None:  # the municipality's signed benefit wins
+        benefit = {
+            "ja": accepted.place_benefit.message_ja,
+            "en": accepted.place_benefit.message_en,
+            "applicable": accepted.place_benefit.applicable,
+        }
+    elif accepted.benefit_ja is not None or accepted.benefit_en is not None:
         benefit = {"ja": accepted.benefit_ja, "en": accepted.benefit_en}
     return {
         "result": "verified",
@@ -112,6 +119,7 @@ def _accepted_json(accepted: Accepted) -> JSONObject:
         "valid_until": None if accepted.valid_until is None else accepted.valid_until.isoformat(),
         "claims": claims,
         "benefit": benefit,
+        "place_benefit": benefit_outcome_json(accepted.place_benefit),
     }
 
 

@@ -35,6 +35,7 @@ from furusato_vc.core.registration.claims import PREMIUM_VCT, Claim
 from furusato_vc.core.registration.metadata import registration_type_metadata
 from furusato_vc.core.sdjwtvc.type_metadata import resolve_type_metadata
 from furusato_vc.qr import read_qr, render_svg
+from furusato_vc.verifier.benefits import benefit_for_card
 from furusato_vc.verifier.kiosk.freshness import BundleFreshness, assess_freshness
 from furusato_vc.verifier.kiosk.keyboard import check_keyboard_layout
 from furusato_vc.verifier.registration import RegistrationVerifier, Rejected, Verified
@@ -44,12 +45,14 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from datetime import date, datetime
 
+    from furusato_vc.core.benefits import BenefitsBundle
     from furusato_vc.core.bundle import TrustBundle
     from furusato_vc.core.policy import VerificationPolicy
     from furusato_vc.core.profiles import Profile
     from furusato_vc.core.randomness import RandomSource
     from furusato_vc.core.registration.claims import DisclosedRegistration, Tier
     from furusato_vc.core.sdjwt.processing import ClaimPath
+    from furusato_vc.verifier.benefits import BenefitOutcome, BenefitRef
     from furusato_vc.verifier.bundle_store import BundleDirectory
 
 __all__ = [
@@ -105,6 +108,9 @@ class KioskSettings:
     max_text_chars: int = 16 * 1024
     max_image_bytes: int = 8 * 1024 * 1024
     max_image_pixels: int = 24_000_000
+    # the benefits this shop or facility offers (docs/benefits.md), shown for a card of
+    # the same body
+    benefits: tuple[BenefitRef, ...] = ()
 
     def __post_init__(self) -> None:
         if self.clear_after <= timedelta(0) or self.challenge_lifetime <= timedelta(0):
@@ -148,6 +154,7 @@ class Accepted:
     claims: tuple[ShownClaim, ...]
     benefit_ja: str | None
     benefit_en: str | None
+    place_benefit: BenefitOutcome | None = None  # the signed benefit of the card's body
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -184,6 +191,7 @@ class _State:
     bundle: TrustBundle
     version: str | None
     verifier: RegistrationVerifier
+    benefits: BenefitsBundle | None = None
     challenge: Challenge | None = None
     verified: int = 0
     rejected: dict[str, int] = field(default_factory=dict)
@@ -227,7 +235,10 @@ class KioskService:
         version = directory.current_version()
         bundle = directory.load()
         self._state = _State(
-            bundle=bundle, version=version, verifier=self._verifier(bundle, nonce=None)
+            bundle=bundle,
+            version=version,
+            verifier=self._verifier(bundle, nonce=None),
+            benefits=self._load_benefits(),
         )
         if settings.challenge:
             self._state.challenge = self._new_challenge()
@@ -247,6 +258,16 @@ class KioskService:
             bundle, policy=policy, bodies=self._bodies, replay_cache=self._replays
         )
 
+    def _load_benefits(self) -> BenefitsBundle | None:
+        """The synced bundle's signed benefits; none if it has none or they are damaged
+        (cards still verify: the benefit is shown beside a verdict, never decides it)."""
+        if not self.settings.benefits:
+            return None
+        try:
+            return self._directory.load_benefits()
+        except FurusatoError:
+            return None
+
     def _current_nonce(self) -> str | None:
         challenge = self._state.challenge
         return None if challenge is None else challenge.nonce
@@ -264,6 +285,7 @@ class KioskService:
         self._state.bundle = bundle
         self._state.version = version
         self._state.verifier = self._verifier(bundle, nonce=self._current_nonce())
+        self._state.benefits = self._load_benefits()
 
     # ------------------------------------------------------------------ challenge mode
 
@@ -436,6 +458,13 @@ class KioskService:
             claims=self._claims(registration),
             benefit_ja=profile.benefit_ja,
             benefit_en=profile.benefit_en,
+            place_benefit=benefit_for_card(
+                self._state.benefits,
+                self.settings.benefits,
+                body_code=verified.body.code,
+                tier=registration.tier,
+                now=to_numeric_date(self._clock.now()),
+            ),
         )
 
     # ------------------------------------------------------------------ status

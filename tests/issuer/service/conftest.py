@@ -131,6 +131,7 @@ def make_settings(url: str) -> ServiceSettings:
         secrets=(bytes(range(32)),),
         key_encryption_key=bytes(range(32, 64)),
         rate_limit_per_minute=100_000,
+        notice_link_domains={KESENNUMA: ("kesennuma.example",)},
     )
 
 

@@ -140,6 +140,7 @@ def test_scan_answers_a_verified_verdict(kiosk: Kiosk, server: KioskServer) -> N
              "value": "KSN-2027-000123"}
         ],
         "benefit": {"ja": "登録者特典", "en": "Registrant benefit"},
+        "place_benefit": None,
     }  # fmt: skip
 
 

@@ -106,6 +106,8 @@
       setText("benefit-ja", benefit.ja || "");
       setText("benefit-en", benefit.en || "");
       $("benefit").classList.toggle("none", !result.benefit);
+      // a valid card at a benefit it does not get (e.g. basic at a premium-only benefit)
+      $("benefit").classList.toggle("not-applicable", benefit.applicable === false);
       counts.verified += 1;
     } else {
       const known = config.messages[result.code] || {};
@@ -122,6 +124,7 @@
       setText("benefit-ja", "");
       setText("benefit-en", "");
       $("benefit").classList.add("none");
+      $("benefit").classList.remove("not-applicable");
       setText("code", result.code);
       counts.rejected += 1;
     }
