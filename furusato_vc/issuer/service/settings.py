@@ -71,6 +71,12 @@ class ServiceSettings:
     rate_limit_per_minute: int = DEFAULT_RATE_LIMIT_PER_MINUTE  # per address and process; 0: off
     max_request_bytes: int = 64 * 1024
     database_pool_size: int = DEFAULT_DATABASE_POOL_SIZE
+    # member import (docs/member-import.md): offers sent by a body's own mail live longer
+    # than the app's 15 minutes; bounds of one file; rows per transaction
+    import_offer_lifetime: timedelta = timedelta(days=30)
+    max_import_bytes: int = 16 * 1024 * 1024
+    max_import_rows: int = 50_000
+    import_batch_size: int = 1_000
 
     def __post_init__(self) -> None:
         if not self.secrets or any(len(secret) < 32 for secret in self.secrets):
@@ -85,6 +91,10 @@ class ServiceSettings:
             raise ValueError("rate_limit_per_minute must be >= 0 and database_pool_size >= 1")
         if self.base_url.endswith("/"):
             raise ValueError("base_url must not end with '/'")
+        if self.import_offer_lifetime.total_seconds() <= 0 or not (
+            self.max_import_bytes > 0 and self.max_import_rows > 0 and self.import_batch_size > 0
+        ):
+            raise ValueError("member import lifetime, limits and batch size must be positive")
 
     @property
     def async_database_url(self) -> str:
