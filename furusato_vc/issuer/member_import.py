@@ -34,6 +34,7 @@ from furusato_vc.core.registration.profile import (
     check_text,
     interest_issues,
     profile_issues,
+    refuse_my_number,
 )
 
 if TYPE_CHECKING:
@@ -316,6 +317,27 @@ def _cell(value: str) -> str | None:
     return stripped or None
 
 
+def _check_contact(reader: _RowReader, contact: str) -> None:
+    """An e-mail address, a Japanese phone number (10 or 11 digits) or an international
+    one (``+``, up to 15 digits, E.164). Twelve digits without ``+`` could be a 個人番号."""
+    if len(contact) > _MAX_CONTACT:
+        reader.invalid(Column.CONTACT, f"contact is longer than {_MAX_CONTACT} characters")
+        return
+    if _EMAIL.fullmatch(contact):
+        return
+    digits = sum(c.isdigit() for c in contact)
+    if not contact.startswith("+"):
+        try:
+            refuse_my_number(Column.CONTACT, contact)
+        except IssuanceError as error:
+            reader.issues.append((Column.CONTACT, error.code, error.detail))
+            return
+    international = contact.startswith("+") and 10 <= digits <= 15
+    if _PHONE.fullmatch(contact) and (international or 10 <= digits <= 11):
+        return
+    reader.invalid(Column.CONTACT, "contact must be an e-mail address or a phone number")
+
+
 def _read_row(
     row: int, cells: dict[str, str | None], *, prefectures: dict[str, str], today: date
 ) -> tuple[MemberRow | None, list[tuple[str | None, ErrorCode, str]]]:
@@ -371,11 +393,8 @@ def _read_row(
     contact = reader.text(Column.CONTACT)
     if contact is None:
         reader.invalid(Column.CONTACT, "contact (e-mail or phone) is required")
-    elif len(contact) > _MAX_CONTACT or not (
-        _EMAIL.fullmatch(contact)
-        or (_PHONE.fullmatch(contact) and 10 <= sum(c.isdigit() for c in contact) <= 15)
-    ):
-        reader.invalid(Column.CONTACT, "contact must be an e-mail address or a phone number")
+    else:
+        _check_contact(reader, contact)
 
     # a column the reader already reported (a date it could not read, say) is not reported
     # again by the profile rules, which saw it as empty

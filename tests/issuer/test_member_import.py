@@ -107,6 +107,8 @@ def _replace(column: str, value: str) -> str:
         ("contact", "not a contact", ErrorCode.REGISTRATION_CLAIMS_INVALID),
         ("contact", "=HYPERLINK(1)", ErrorCode.REGISTRATION_CLAIMS_INVALID),
         ("contact", "123", ErrorCode.REGISTRATION_CLAIMS_INVALID),
+        ("contact", "1234 5678 9012", ErrorCode.FORBIDDEN_CLAIM),
+        ("contact", "+8190123456789012", ErrorCode.REGISTRATION_CLAIMS_INVALID),
     ],
 )
 def test_each_broken_rule_is_reported_for_its_row_and_column(

@@ -30,6 +30,7 @@ from furusato_vc.issuer.service.deps import (
     ServiceState,
     problem_response,
 )
+from furusato_vc.issuer.service.routes_import import router as import_router
 from furusato_vc.issuer.service.routes_public import router as public_router
 from furusato_vc.issuer.service.routes_staff import router as staff_router
 from furusato_vc.issuer.service.store import republish_due
@@ -92,10 +93,11 @@ class _Limits:
             await self.app(scope, receive, send)
             return
         error: RequestError | None = None
+        limit = self.settings.max_request_bytes
+        if scope["path"].endswith("/member-imports"):  # a CSV file (routes_import)
+            limit = self.settings.max_import_bytes
         for name, value in scope["headers"]:
-            if name == b"content-length" and (
-                not value.isdigit() or int(value) > self.settings.max_request_bytes
-            ):
+            if name == b"content-length" and (not value.isdigit() or int(value) > limit):
                 error = RequestError(ErrorCode.REQUEST_TOO_LARGE, "body too large")
         if (
             error is None
@@ -215,4 +217,5 @@ def create_app(
     app.add_middleware(_Limits, settings=settings)
     app.include_router(public_router)
     app.include_router(staff_router)
+    app.include_router(import_router)
     return app
