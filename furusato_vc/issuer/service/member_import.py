@@ -148,12 +148,14 @@ def _json(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
-def _registration(
-    ctx: _Context, member: MemberRow, *, person_id: str, body_code: str, via: str | None
-) -> dict[str, Any]:
-    return {
+def _registrations(
+    ctx: _Context, member: MemberRow, *, person_id: str
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The rows of the body's registration and of its prefecture's record (``None`` for a
+    prefecture's own import), as ``store.register`` writes them for the app."""
+    main = {
         "id": b64url_encode(ctx.random.token_bytes(16)),
-        "body_code": body_code,
+        "body_code": ctx.body_code,
         "person_id": person_id,
         "tier": Tier.BASIC.value,
         "state": "active",
@@ -162,11 +164,20 @@ def _registration(
         "relationship_types": _json([v.value for v in member.relationship_types]),
         "interests": _json(list(member.interests)),
         "profile": _json(member.profile.to_json()),
-        "via_registration_id": via,
+        "via_registration_id": None,
         "premium_approved_at": None,
         "created_at": ctx.now,
         "updated_at": ctx.now,
     }
+    if ctx.prefecture_code is None:
+        return main, None
+    prefecture = {
+        **main,
+        "id": b64url_encode(ctx.random.token_bytes(16)),
+        "body_code": ctx.prefecture_code,
+        "via_registration_id": main["id"],
+    }
+    return main, prefecture
 
 
 async def _write_batch(
@@ -192,7 +203,7 @@ async def _write_batch(
             report.append(_known(member, same=hmac.compare_digest(known, member.fingerprint)))
             continue
         person_id = b64url_encode(ctx.random.token_bytes(16))
-        main = _registration(ctx, member, person_id=person_id, body_code=ctx.body_code, via=None)
+        main, prefecture = _registrations(ctx, member, person_id=person_id)
         try:  # the claims as they would be signed (the API checks them the same way)
             validate_registration(
                 record_from_row(main).claims(), bodies=ctx.bodies, today=ctx.today
@@ -208,11 +219,6 @@ async def _write_batch(
                 )
             )
             continue
-        prefecture = None
-        if ctx.prefecture_code is not None:
-            prefecture = _registration(
-                ctx, member, person_id=person_id, body_code=ctx.prefecture_code, via=main["id"]
-            )
         fresh.append((member, main, prefecture))
     if ctx.dry_run or not fresh:
         return report, [], len(fresh)
