@@ -233,6 +233,7 @@ def _cmd_import_members(args: argparse.Namespace) -> int:
                 today=now.astimezone(JST).date(),
                 random=SystemRandom(),
                 dry_run=args.dry_run,
+                reissue_unredeemed=args.reissue_unredeemed,
                 on_batch=on_batch,
             )
         )
@@ -321,5 +322,10 @@ def register(sub: argparse._SubParsersAction[Parser]) -> None:
     members.add_argument("--report", type=Path, help="new CSV file for the per-row report")
     members.add_argument("--encoding", help="utf-8 or cp932 (default: detected)")
     members.add_argument("--dry-run", action="store_true", help="check and count, change nothing")
+    members.add_argument(
+        "--reissue-unredeemed",
+        action="store_true",
+        help="new offers for members imported before who never redeemed theirs",
+    )
     members.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
     members.set_defaults(func=_cmd_import_members)

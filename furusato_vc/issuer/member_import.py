@@ -22,6 +22,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
 from typing import TYPE_CHECKING, Final
 
 from furusato_vc.core.errors import ErrorCode, FormatError, IssuanceError
@@ -111,15 +112,14 @@ class ImportLimits:
             raise ValueError("import limits must be positive")
 
 
-class RowStatus:
-    """What happened to a row (the report's ``status``)."""
+class RowStatus(StrEnum):
+    """What happened to a row that was not imported as new (the report's ``status``)."""
 
-    IMPORTED: Final = "imported"
-    WOULD_IMPORT: Final = "would_import"  # --dry-run
-    ALREADY_IMPORTED: Final = "already_imported"
-    CHANGED: Final = "changed"  # imported before with other data; not applied
-    DUPLICATE: Final = "duplicate"  # the member number is on an earlier row of this file
-    REJECTED: Final = "rejected"  # a rule is broken (see the row's issues)
+    ALREADY_IMPORTED = "already_imported"
+    CHANGED = "changed"  # imported before with other data; not applied
+    DUPLICATE = "duplicate"  # the member number is on an earlier row of this file
+    REJECTED = "rejected"  # a rule is broken (see the row's issues)
+    REISSUED = "reissued"  # imported before; a new offer replaces an unredeemed one
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -145,7 +145,7 @@ class ReportRow:
 
     row: int
     member_number: str | None
-    status: str
+    status: RowStatus
     column: str | None = None
     code: ErrorCode | None = None
     detail: str = ""
@@ -154,7 +154,7 @@ class ReportRow:
         out: dict[str, object] = {
             "row": self.row,
             "member_number": self.member_number,
-            "status": self.status,
+            "status": self.status.value,
             "column": self.column,
             "code": None if self.code is None else self.code.value,
         }

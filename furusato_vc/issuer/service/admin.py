@@ -146,6 +146,7 @@ async def import_member_file(
     today: date,
     random: RandomSource,
     dry_run: bool,
+    reissue_unredeemed: bool = False,
     on_batch: Callable[[int, Sequence[OutboxEntry]], None] | None = None,
 ) -> ImportResult:
     """``furusato-vc issuer import-members``: import a checked member CSV for a hosted
@@ -174,6 +175,7 @@ async def import_member_file(
             random=random,
             actor="operator",
             dry_run=dry_run,
+            reissue_unredeemed=reissue_unredeemed,
             on_batch=on_batch,
         )
     finally:

@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Final
 
-from sqlalchemy import and_, bindparam, select
+from sqlalchemy import and_, bindparam, select, update
+from sqlalchemy.exc import IntegrityError
 
 from furusato_vc.core.encoding import b64url_encode
 from furusato_vc.core.errors import ErrorCode, FormatError, IssuanceError
@@ -70,11 +71,41 @@ _BASIC_CONFIGURATIONS: Final = tuple(
     cid for cid, (tier, _format) in CONFIGURATIONS.items() if tier is Tier.BASIC
 )
 
-_EXISTING: Final = select(t.imported_members.c.member_number, t.imported_members.c.row_hash).where(
+_EXISTING: Final = select(
+    t.imported_members.c.member_number,
+    t.imported_members.c.row_hash,
+    t.imported_members.c.registration_id,
+).where(
     and_(
         t.imported_members.c.body_code == bindparam("body_code"),
         t.imported_members.c.member_number.in_(bindparam("numbers", expanding=True)),
     )
+)
+
+
+_REDEEMED: Final = select(t.offers.c.registration_id).where(
+    and_(
+        t.offers.c.registration_id.in_(bindparam("ids", expanding=True)),
+        t.offers.c.used_at.is_not(None),
+    )
+)
+_ACTIVE: Final = select(t.registrations.c.id).where(
+    and_(
+        t.registrations.c.id.in_(bindparam("ids", expanding=True)),
+        t.registrations.c.state == "active",
+    )
+)
+# an offer that is replaced expires now (``used_at`` stays NULL: it was never redeemed)
+_RETIRE_OFFERS: Final = (
+    update(t.offers)
+    .where(
+        and_(
+            t.offers.c.registration_id.in_(bindparam("ids", expanding=True)),
+            t.offers.c.used_at.is_(None),
+            t.offers.c.expires_at > bindparam("now"),
+        )
+    )
+    .values(expires_at=bindparam("now"))
 )
 
 
@@ -95,6 +126,7 @@ class ImportSummary:
     changed: int
     duplicate: int
     rejected: int
+    reissued: int = 0
 
     def to_json(self) -> dict[str, int]:
         return {
@@ -104,6 +136,7 @@ class ImportSummary:
             "changed": self.changed,
             "duplicate": self.duplicate,
             "rejected": self.rejected,
+            "reissued": self.reissued,
         }
 
 
@@ -142,6 +175,7 @@ class _Context:
     bodies: BodyRegistry
     random: RandomSource
     dry_run: bool
+    reissue: bool
 
 
 def _json(value: object) -> str:
@@ -187,20 +221,22 @@ async def _write_batch(
     new members, then write their persons, registrations and offers (multi-row inserts).
     Returns the report rows, the outbox entries and how many were (or would be) imported."""
     report: list[ReportRow] = []
+    found = await conn.execute(
+        _EXISTING, {"body_code": ctx.body_code, "numbers": [m.member_number for m in batch]}
+    )
     existing = {
-        number: bytes(row_hash)
-        for number, row_hash in (
-            await conn.execute(
-                _EXISTING,
-                {"body_code": ctx.body_code, "numbers": [m.member_number for m in batch]},
-            )
-        ).all()
+        row.member_number: (bytes(row.row_hash), str(row.registration_id)) for row in found.all()
     }
     fresh: list[tuple[MemberRow, dict[str, Any], dict[str, Any] | None]] = []
+    again: list[tuple[MemberRow, str]] = []  # imported before with the same data
     for member in batch:
         known = existing.get(member.member_number)
         if known is not None:
-            report.append(_known(member, same=hmac.compare_digest(known, member.fingerprint)))
+            same = hmac.compare_digest(known[0], member.fingerprint)
+            if same and ctx.reissue:
+                again.append((member, known[1]))
+            else:
+                report.append(_known(member, same=same))
             continue
         person_id = b64url_encode(ctx.random.token_bytes(16))
         main, prefecture = _registrations(ctx, member, person_id=person_id)
@@ -220,8 +256,11 @@ async def _write_batch(
             )
             continue
         fresh.append((member, main, prefecture))
+    outbox: list[OutboxEntry] = []
+    if again:
+        report.extend(await _reissue(conn, ctx, again, outbox))
     if ctx.dry_run or not fresh:
-        return report, [], len(fresh)
+        return report, outbox, len(fresh)
 
     claimed = set(
         (
@@ -251,12 +290,11 @@ async def _write_batch(
         )
         fresh = [item for item in fresh if item[0].member_number in claimed]
         if not fresh:
-            return report, [], 0
+            return report, outbox, 0
 
     persons = []
     registrations = []
     offers = []
-    outbox = []
     for member, main, prefecture in fresh:
         persons.append(
             {
@@ -270,42 +308,82 @@ async def _write_batch(
         registrations.append(main)
         if prefecture is not None:
             registrations.append(prefecture)
-        # the batch form of store.create_offer: only the SHA-256 of both codes is stored
-        code = create_pre_authorized_code(random=ctx.random)
-        tx_code = create_tx_code(ctx.tx_spec, random=ctx.random)
-        offers.append(
-            {
-                "code_hash": sha256(code.encode()),
-                "registration_id": main["id"],
-                "body_code": ctx.body_code,
-                "tx_code_hash": sha256(tx_code.encode()),
-                "configuration_ids": _json(list(_BASIC_CONFIGURATIONS)),
-                "expires_at": ctx.offer_expires_at,
-                "used_at": None,
-                "failed_attempts": 0,
-            }
-        )
-        offer = CredentialOffer(
-            credential_issuer=ctx.issuer_id,
-            credential_configuration_ids=_BASIC_CONFIGURATIONS,
-            pre_authorized_code=code,
-            tx_code=ctx.tx_spec,
-        )
-        outbox.append(
-            OutboxEntry(
-                row=member.row,
-                member_number=member.member_number,
-                contact=member.contact,
-                registration_id=main["id"],
-                credential_offer_uri=offer_to_uri(offer),
-                tx_code=tx_code,
-                expires_at=ctx.offer_expires_at,
-            )
-        )
+        offer, entry = _new_offer(ctx, member, registration_id=main["id"])
+        offers.append(offer)
+        outbox.append(entry)
     await conn.execute(t.persons.insert(), persons)
     await conn.execute(t.registrations.insert(), registrations)
     await conn.execute(t.offers.insert(), offers)
     return report, outbox, len(fresh)
+
+
+def _new_offer(
+    ctx: _Context, member: MemberRow, *, registration_id: str
+) -> tuple[dict[str, Any], OutboxEntry]:
+    """The batch form of ``store.create_offer``: the offer's row (only the SHA-256 of the
+    pre-authorized code and of the tx_code) and the outbox entry with both in clear."""
+    code = create_pre_authorized_code(random=ctx.random)
+    tx_code = create_tx_code(ctx.tx_spec, random=ctx.random)
+    row = {
+        "code_hash": sha256(code.encode()),
+        "registration_id": registration_id,
+        "body_code": ctx.body_code,
+        "tx_code_hash": sha256(tx_code.encode()),
+        "configuration_ids": _json(list(_BASIC_CONFIGURATIONS)),
+        "expires_at": ctx.offer_expires_at,
+        "used_at": None,
+        "failed_attempts": 0,
+    }
+    offer = CredentialOffer(
+        credential_issuer=ctx.issuer_id,
+        credential_configuration_ids=_BASIC_CONFIGURATIONS,
+        pre_authorized_code=code,
+        tx_code=ctx.tx_spec,
+    )
+    entry = OutboxEntry(
+        row=member.row,
+        member_number=member.member_number,
+        contact=member.contact,
+        registration_id=registration_id,
+        credential_offer_uri=offer_to_uri(offer),
+        tx_code=tx_code,
+        expires_at=ctx.offer_expires_at,
+    )
+    return row, entry
+
+
+async def _reissue(
+    conn: AsyncConnection,
+    ctx: _Context,
+    again: Sequence[tuple[MemberRow, str]],
+    outbox: list[OutboxEntry],
+) -> list[ReportRow]:
+    """``--reissue-unredeemed``: a new offer for each member imported before whose
+    registration is active and has never redeemed an offer (a lost outbox line, an expired
+    letter); their earlier offers expire now, so only the newest one works."""
+    ids = [registration_id for _member, registration_id in again]
+    redeemed = set((await conn.execute(_REDEEMED, {"ids": ids})).scalars().all())
+    active = set((await conn.execute(_ACTIVE, {"ids": ids})).scalars().all())
+    report: list[ReportRow] = []
+    due: list[str] = []
+    offers: list[dict[str, Any]] = []
+    for member, registration_id in again:
+        if registration_id in redeemed or registration_id not in active:
+            report.append(_known(member, same=True))
+            continue
+        report.append(
+            ReportRow(row=member.row, member_number=member.member_number, status=RowStatus.REISSUED)
+        )
+        if ctx.dry_run:
+            continue
+        offer, entry = _new_offer(ctx, member, registration_id=registration_id)
+        due.append(registration_id)
+        offers.append(offer)
+        outbox.append(entry)
+    if offers:
+        await conn.execute(_RETIRE_OFFERS, {"ids": due, "now": ctx.now})
+        await conn.execute(t.offers.insert(), offers)
+    return report
 
 
 def _known(member: MemberRow, *, same: bool) -> ReportRow:
@@ -335,10 +413,17 @@ async def import_members(
     random: RandomSource,
     actor: str,
     dry_run: bool = False,
+    reissue_unredeemed: bool = False,
     on_batch: Callable[[int, Sequence[OutboxEntry]], None] | None = None,
+    audit_attempts: int = 5,
 ) -> ImportResult:
     """Import the valid rows of ``parsed`` for ``body_code``, one ``transaction()`` per
-    batch (the staff API passes one transaction for all). ``on_batch(rows_done, outbox)``
+    batch (the staff API passes one transaction for all). With ``reissue_unredeemed``,
+    members imported before (same data) whose registration is active and never redeemed an
+    offer get a new one, and their earlier offers expire. The audit entry comes last, in its
+    own transaction, retried ``audit_attempts`` times when another writer of the body's
+    chain gets there first (the staff API passes 1: its one transaction cannot be retried
+    inside, the client retries the request). ``on_batch(rows_done, outbox)``
     runs after each batch is committed: the CLI writes the outbox and its progress bar.
 
     Raises:
@@ -366,6 +451,7 @@ async def import_members(
         bodies=bodies,
         random=random,
         dry_run=dry_run,
+        reissue=reissue_unredeemed,
     )
     report: list[ReportRow] = list(parsed.rejected)
     outbox: list[OutboxEntry] = []
@@ -395,18 +481,24 @@ async def import_members(
         changed=statuses.count(RowStatus.CHANGED),
         duplicate=statuses.count(RowStatus.DUPLICATE),
         rejected=len(rejected_rows),
+        reissued=statuses.count(RowStatus.REISSUED),
     )
-    if not dry_run:
-        async with transaction() as conn:
-            await append_audit(
-                conn,
-                body_code=body_code,
-                at=now,
-                actor=actor,
-                action="member_import",
-                target=import_id,
-                detail=summary.to_json(),
-            )
+    for attempt in range(audit_attempts if not dry_run else 0):
+        try:
+            async with transaction() as conn:
+                await append_audit(
+                    conn,
+                    body_code=body_code,
+                    at=now,
+                    actor=actor,
+                    action="member_import",
+                    target=import_id,
+                    detail=summary.to_json(),
+                )
+            break
+        except IntegrityError:  # another writer took the chain's next seq: read it again
+            if attempt + 1 == audit_attempts:
+                raise
     return ImportResult(
         import_id=import_id,
         body_code=body_code,

@@ -52,10 +52,13 @@ async def import_member_csv(
     authorization: Annotated[str | None, Header()] = None,
     dry_run: Annotated[bool, Query()] = False,  # noqa: FBT002 (a query flag)
     encoding: Annotated[str | None, Query(max_length=16)] = None,
+    reissue_unredeemed: Annotated[bool, Query()] = False,  # noqa: FBT002 (a query flag)
 ) -> Response:
     """Import a members CSV (the request body, UTF-8 or CP932, up to ``max_import_bytes``)
     for this body (admin). ``?dry_run=true`` checks and counts without changing anything;
-    ``?encoding=cp932`` names the encoding instead of detecting it."""
+    ``?encoding=cp932`` names the encoding instead of detecting it;
+    ``?reissue_unredeemed=true`` gives members imported before who never redeemed their
+    offer a new one."""
     member = await _staff(request, code, authorization, Role.ADMIN)
     state = state_of(request)
     body = state.body(code)
@@ -87,6 +90,8 @@ async def import_member_csv(
             random=state.random,
             actor=f"staff:{member.id}",
             dry_run=dry_run,
+            reissue_unredeemed=reissue_unredeemed,
+            audit_attempts=1,
         )
         return 200, {
             "import_id": result.import_id,
