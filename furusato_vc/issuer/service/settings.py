@@ -104,7 +104,8 @@ class ServiceSettings:
     def from_environment(cls, *, database_url: str | None, base_url: str | None) -> ServiceSettings:
         """Settings from ``FURUSATO_SECRET`` (hex, comma-separated for rotation),
         ``FURUSATO_KEY_ENCRYPTION_KEY`` (hex, 32 bytes) or ``FURUSATO_SECRETS_FILE`` (a file
-        holding both, as written by ``furusato-vc issuer init``), and the flags."""
+        holding both, as written by ``furusato-vc issuer init``), ``FURUSATO_IMPORT_OFFER_DAYS``
+        (the member import's offer lifetime, default 30), and the flags."""
         secrets_text = os.environ.get("FURUSATO_SECRET", "")
         kek_text = os.environ.get("FURUSATO_KEY_ENCRYPTION_KEY", "")
         secrets_file = os.environ.get("FURUSATO_SECRETS_FILE")
@@ -118,7 +119,9 @@ class ServiceSettings:
             kek_text = kek_text or values.get("FURUSATO_KEY_ENCRYPTION_KEY", "")
         rate = os.environ.get("FURUSATO_RATE_LIMIT_PER_MINUTE")
         pool = os.environ.get("FURUSATO_DATABASE_POOL_SIZE")
+        import_days = os.environ.get("FURUSATO_IMPORT_OFFER_DAYS")
         return cls(
+            import_offer_lifetime=timedelta(days=int(import_days or 30)),
             rate_limit_per_minute=int(rate) if rate else DEFAULT_RATE_LIMIT_PER_MINUTE,
             database_pool_size=int(pool) if pool else DEFAULT_DATABASE_POOL_SIZE,
             database_url=database_url

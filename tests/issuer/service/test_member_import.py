@@ -10,12 +10,14 @@ import io
 import json
 import secrets
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sqlalchemy import func, select
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine, func, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from furusato_vc.cli import main
@@ -26,6 +28,7 @@ from furusato_vc.issuer.member_import import parse_member_csv
 from furusato_vc.issuer.service import member_import as service_import
 from furusato_vc.issuer.service import schema as t
 from furusato_vc.issuer.service.admin import import_member_file
+from furusato_vc.issuer.service.migrate import upgrade
 from furusato_vc.runtime import SystemRandom
 from furusato_vc.wallet import accept_credential
 from tests.issuer.service.conftest import KESENNUMA, MINAMIMINOWA, MIYAGI, Service
@@ -546,6 +549,7 @@ def test_cli_outbox_and_report_are_safe_to_open_in_a_spreadsheet(
     source = tmp_path / "members.csv"
     source.write_bytes(members_csv(1, extra=hostile).encode("cp932"))
     outbox, tx_codes, report = (tmp_path / name for name in ("o.csv", "t.csv", "r.csv"))
+    monkeypatch.setenv("FURUSATO_IMPORT_OFFER_DAYS", "7")
     code, result = run_cli(
         capsys,
         *("issuer", "import-members", *cli_env(service, monkeypatch), "--body", KESENNUMA),
@@ -556,6 +560,8 @@ def test_cli_outbox_and_report_are_safe_to_open_in_a_spreadsheet(
     assert result["result"] == "partial"
     assert result["encoding"] == "cp932"
     assert result["summary"]["imported"] == 2
+    week = datetime.now(UTC) + timedelta(days=7)
+    assert abs(result["offer_expires_at"] - week.timestamp()) < 120
     rows = read_csv(outbox)
     assert "tx_code" not in rows[0]
     assert rows[1]["member_number"] == "'=HYPERLINK(1)"
@@ -626,3 +632,24 @@ def test_cli_rejects_a_file_or_body_as_a_whole(
     source.write_text(members_csv(1), encoding="utf-8")
     code, result = run_cli(capsys, *common, "--body", "011002", str(source), "--dry-run")
     assert (code, result["code"]) == (1, ErrorCode.RESOURCE_NOT_FOUND.value)
+
+
+def test_a_csv_over_the_general_request_limit_is_accepted_on_the_import_path(
+    service: Service,
+) -> None:
+    data = members_csv(1_000).encode()
+    assert len(data) > service.settings.max_request_bytes  # 64 KiB for every other POST
+    body = post_import(service, KESENNUMA, data, service.staff(KESENNUMA, "admin")).json()
+    assert body["summary"]["imported"] == 1_000
+
+
+def test_the_migrations_create_the_schema_as_declared(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'migrated.db'}"
+    upgrade(url)
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            diffs = compare_metadata(MigrationContext.configure(conn), t.metadata)
+    finally:
+        engine.dispose()
+    assert diffs == []  # every table, column and constraint as declared
