@@ -653,3 +653,11 @@ def test_the_migrations_create_the_schema_as_declared(tmp_path: Path) -> None:
     finally:
         engine.dispose()
     assert diffs == []  # every table, column and constraint as declared
+
+
+def test_a_prefectures_own_import_has_no_second_record(service: Service) -> None:
+    admin = service.staff(MIYAGI, "admin")
+    body = post_import(service, MIYAGI, members_csv(2).encode(), admin).json()
+    assert body["summary"]["imported"] == 2
+    assert count(service, t.registrations) == 2
+    assert count(service, t.registrations, body_code=MIYAGI) == 2
