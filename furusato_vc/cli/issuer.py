@@ -169,7 +169,6 @@ def _cmd_import_members(args: argparse.Namespace) -> int:
     from furusato_vc.core.registration.bodies import load_bodies as load_body_registry
     from furusato_vc.core.registration.claims import JST
     from furusato_vc.issuer.member_import import (
-        ImportLimits,
         parse_member_csv,
         serialize_outbox_csv,
         serialize_report_csv,
@@ -182,7 +181,7 @@ def _cmd_import_members(args: argparse.Namespace) -> int:
         raise UsageError("--outbox PATH is required (or --dry-run): it receives the offers")
     if args.tx_code_outbox is not None and args.outbox is None:
         raise UsageError("--tx-code-outbox needs --outbox")
-    limits = ImportLimits(max_bytes=settings.max_import_bytes, max_rows=settings.max_import_rows)
+    limits = settings.member_import.limits
     try:
         with args.file.open("rb") as handle:
             data = handle.read(limits.max_bytes + 1)

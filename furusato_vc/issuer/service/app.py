@@ -95,7 +95,7 @@ class _Limits:
         error: RequestError | None = None
         limit = self.settings.max_request_bytes
         if scope["path"].endswith("/member-imports"):  # a CSV file (routes_import)
-            limit = self.settings.max_import_bytes
+            limit = self.settings.member_import.max_bytes
         for name, value in scope["headers"]:
             if name == b"content-length" and (not value.isdigit() or int(value) > limit):
                 error = RequestError(ErrorCode.REQUEST_TOO_LARGE, "body too large")

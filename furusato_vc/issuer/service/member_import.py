@@ -1,7 +1,7 @@
 """Member import into the database (docs/member-import.md): each new member of a checked
 CSV (:mod:`furusato_vc.issuer.member_import`) becomes a person, a basic registration (and
 its prefecture record, as with the app) and a credential offer, in batches of
-``settings.import_batch_size`` rows, one transaction per batch.
+``settings.member_import.batch_size`` rows, one transaction per batch.
 
 Exactly once: ``imported_members (body_code, member_number)`` is the primary key, and every
 batch claims its members there first (``INSERT … ON CONFLICT DO NOTHING RETURNING``) in the
@@ -432,7 +432,7 @@ async def import_members(
     """
     import_id = b64url_encode(random.token_bytes(12))
     prefecture = prefecture_code_of(body_code)
-    lifetime = int(settings.import_offer_lifetime.total_seconds())
+    lifetime = int(settings.member_import.offer_lifetime.total_seconds())
     ctx = _Context(
         body_code=body_code,
         issuer_id=issuer_id,
@@ -456,7 +456,7 @@ async def import_members(
     report: list[ReportRow] = list(parsed.rejected)
     outbox: list[OutboxEntry] = []
     imported = 0
-    size = settings.import_batch_size
+    size = settings.member_import.batch_size
     rows = parsed.rows
     done = parsed.total_rows - len(rows)  # rows the reading already rejected
     for start in range(0, len(rows), size):

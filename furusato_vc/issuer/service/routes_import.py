@@ -18,7 +18,7 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import Response  # noqa: TC002 (FastAPI reads the return type)
 
 from furusato_vc.core.registration.claims import JST
-from furusato_vc.issuer.member_import import ImportLimits, parse_member_csv
+from furusato_vc.issuer.member_import import parse_member_csv
 from furusato_vc.issuer.service.deps import run_idempotent, state_of
 from furusato_vc.issuer.service.member_import import import_members
 from furusato_vc.issuer.service.routes_staff import Role, _staff
@@ -54,7 +54,7 @@ async def import_member_csv(
     encoding: Annotated[str | None, Query(max_length=16)] = None,
     reissue_unredeemed: Annotated[bool, Query()] = False,  # noqa: FBT002 (a query flag)
 ) -> Response:
-    """Import a members CSV (the request body, UTF-8 or CP932, up to ``max_import_bytes``)
+    """Import a members CSV (the request body, UTF-8 or CP932, up to ``member_import.max_bytes``)
     for this body (admin). ``?dry_run=true`` checks and counts without changing anything;
     ``?encoding=cp932`` names the encoding instead of detecting it;
     ``?reissue_unredeemed=true`` gives members imported before who never redeemed their
@@ -70,7 +70,7 @@ async def import_member_csv(
         bodies=state.registry,
         today=today,
         encoding=encoding,
-        limits=ImportLimits(max_bytes=settings.max_import_bytes, max_rows=settings.max_import_rows),
+        limits=settings.member_import.limits,
     )
 
     async def handler(conn: AsyncConnection) -> tuple[int, dict[str, Any]]:

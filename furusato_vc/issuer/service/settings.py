@@ -11,9 +11,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Final
 
+from furusato_vc.issuer.member_import import ImportLimits
 from furusato_vc.issuer.status import StatusListConfig
 
-__all__ = ["DEFAULT_DATABASE_URL", "ServiceSettings", "database_url_for"]
+__all__ = ["DEFAULT_DATABASE_URL", "MemberImportSettings", "ServiceSettings", "database_url_for"]
 
 DEFAULT_DATABASE_URL: Final = "sqlite:///furusato-issuer.db"
 DEFAULT_RATE_LIMIT_PER_MINUTE: Final = 600
@@ -32,6 +33,32 @@ def database_url_for(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+asyncpg://" + url[len(prefix) :]
     return url
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MemberImportSettings:
+    """The member import (docs/member-import.md): offers sent through a body's own member
+    channel live longer than the app's 15 minutes; the bounds of one file; rows per
+    transaction of the CLI."""
+
+    offer_lifetime: timedelta = timedelta(days=30)
+    max_bytes: int = 16 * 1024 * 1024
+    max_rows: int = 50_000
+    max_cell_chars: int = 256
+    batch_size: int = 1_000
+
+    def __post_init__(self) -> None:
+        if (
+            self.offer_lifetime.total_seconds() <= 0
+            or min(self.batch_size, self.max_bytes, self.max_rows, self.max_cell_chars) < 1
+        ):
+            raise ValueError("member import lifetime, bounds and batch size must be positive")
+
+    @property
+    def limits(self) -> ImportLimits:
+        return ImportLimits(
+            max_bytes=self.max_bytes, max_rows=self.max_rows, max_cell_chars=self.max_cell_chars
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -71,12 +98,7 @@ class ServiceSettings:
     rate_limit_per_minute: int = DEFAULT_RATE_LIMIT_PER_MINUTE  # per address and process; 0: off
     max_request_bytes: int = 64 * 1024
     database_pool_size: int = DEFAULT_DATABASE_POOL_SIZE
-    # member import (docs/member-import.md): offers sent by a body's own mail live longer
-    # than the app's 15 minutes; bounds of one file; rows per transaction
-    import_offer_lifetime: timedelta = timedelta(days=30)
-    max_import_bytes: int = 16 * 1024 * 1024
-    max_import_rows: int = 50_000
-    import_batch_size: int = 1_000
+    member_import: MemberImportSettings = MemberImportSettings()
 
     def __post_init__(self) -> None:
         if not self.secrets or any(len(secret) < 32 for secret in self.secrets):
@@ -91,10 +113,6 @@ class ServiceSettings:
             raise ValueError("rate_limit_per_minute must be >= 0 and database_pool_size >= 1")
         if self.base_url.endswith("/"):
             raise ValueError("base_url must not end with '/'")
-        if self.import_offer_lifetime.total_seconds() <= 0 or not (
-            self.max_import_bytes > 0 and self.max_import_rows > 0 and self.import_batch_size > 0
-        ):
-            raise ValueError("member import lifetime, limits and batch size must be positive")
 
     @property
     def async_database_url(self) -> str:
@@ -121,7 +139,9 @@ class ServiceSettings:
         pool = os.environ.get("FURUSATO_DATABASE_POOL_SIZE")
         import_days = os.environ.get("FURUSATO_IMPORT_OFFER_DAYS")
         return cls(
-            import_offer_lifetime=timedelta(days=int(import_days or 30)),
+            member_import=MemberImportSettings(
+                offer_lifetime=timedelta(days=int(import_days or 30))
+            ),
             rate_limit_per_minute=int(rate) if rate else DEFAULT_RATE_LIMIT_PER_MINUTE,
             database_pool_size=int(pool) if pool else DEFAULT_DATABASE_POOL_SIZE,
             database_url=database_url

@@ -29,6 +29,7 @@ from furusato_vc.issuer.service import member_import as service_import
 from furusato_vc.issuer.service import schema as t
 from furusato_vc.issuer.service.admin import import_member_file
 from furusato_vc.issuer.service.migrate import upgrade
+from furusato_vc.issuer.service.settings import MemberImportSettings
 from furusato_vc.runtime import SystemRandom
 from furusato_vc.wallet import accept_credential
 from tests.issuer.service.conftest import KESENNUMA, MINAMIMINOWA, MIYAGI, Service
@@ -185,7 +186,7 @@ def test_an_imported_members_offer_redeems_to_a_credential_with_its_member_numbe
     entry = body["outbox"][1]
     assert entry["member_number"] == "KF000001"
     assert entry["contact"] == "member1@example.jp"
-    lifetime = int(service.settings.import_offer_lifetime.total_seconds())
+    lifetime = int(service.settings.member_import.offer_lifetime.total_seconds())
     assert entry["expires_at"] == to_numeric_date(service.clock.now()) + lifetime
     uri = urlsplit(entry["credential_offer_uri"])
     assert uri.scheme == "openid-credential-offer"
@@ -220,7 +221,7 @@ def test_an_imported_offer_expires_after_its_lifetime(service: Service) -> None:
     admin = service.staff(KESENNUMA, "admin")
     entry = post_import(service, KESENNUMA, members_csv(1).encode(), admin).json()["outbox"][0]
     offer = _offer_of(entry)
-    service.clock.advance(service.settings.import_offer_lifetime + timedelta(seconds=1))
+    service.clock.advance(service.settings.member_import.offer_lifetime + timedelta(seconds=1))
     assert_problem(
         token(service, KESENNUMA, offer, entry["tx_code"]),
         ErrorCode.PRE_AUTHORIZED_CODE_INVALID,
@@ -458,7 +459,7 @@ def test_reissue_gives_unredeemed_members_a_new_offer_and_retires_the_old(
 def test_a_failed_batch_and_a_rerun_leave_each_member_exactly_once(
     service: Service, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = replace(service.settings, import_batch_size=10)
+    settings = replace(service.settings, member_import=MemberImportSettings(batch_size=10))
     parsed = parse_member_csv(
         members_csv(45).encode(), bodies=load_bodies(), today=service.clock.now().date()
     )
