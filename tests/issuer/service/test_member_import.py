@@ -662,3 +662,38 @@ def test_a_prefectures_own_import_has_no_second_record(service: Service) -> None
     assert body["summary"]["imported"] == 2
     assert count(service, t.registrations) == 2
     assert count(service, t.registrations, body_code=MIYAGI) == 2
+
+
+def test_cli_after_a_failed_batch_keeps_the_committed_offers_and_a_rerun_finishes(
+    service: Service,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    source = tmp_path / "members.csv"
+    source.write_text(members_csv(1_500), encoding="utf-8")
+    common = ["issuer", "import-members", *cli_env(service, monkeypatch), "--body", KESENNUMA]
+    real = service_import._write_batch
+    calls = {"n": 0}
+
+    async def fail_second(*args: Any, **kwargs: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise StorageError(ErrorCode.DATABASE_UNAVAILABLE, "simulated outage")
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(service_import, "_write_batch", fail_second)
+    first = tmp_path / "outbox-1.csv"
+    code, result = run_cli(capsys, *common, str(source), "--outbox", str(first), "--quiet")
+    assert (code, result["code"]) == (1, ErrorCode.DATABASE_UNAVAILABLE.value)
+    assert len(read_csv(first)) == 1_000  # the committed batch's offers reached the disk
+    monkeypatch.setattr(service_import, "_write_batch", real)
+    second = tmp_path / "outbox-2.csv"
+    code, result = run_cli(capsys, *common, str(source), "--outbox", str(second), "--quiet")
+    assert code == 0, result
+    assert result["summary"]["imported"] == 500
+    assert result["summary"]["already_imported"] == 1_000
+    delivered = {row["member_number"] for row in read_csv(first) + read_csv(second)}
+    assert len(delivered) == 1_500
+    assert count(service, t.imported_members) == 1_500
+    assert count(service, t.offers) == 1_500
