@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: system-deps setup lint typecheck contracts pytest test fuzz demo bench bench-kiosk bench-issuer-scale clean
+.PHONY: system-deps setup lint typecheck contracts pytest test fuzz demo bench bench-kiosk bench-issuer-scale bench-import clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -89,6 +89,11 @@ bench-issuer-scale: setup
 		--db postgresql://postgres@127.0.0.1:5432/furusato_scale
 	$(BIN)/python benchmarks/bench_issuer.py --database furusato_scale --reuse \
 		--concurrency 2 --seconds 20 --no-floor
+
+# Member import (issue 9): 20,000 CSV rows and the re-run, through the CLI, on SQLite and
+# PostgreSQL (127.0.0.1:5432); see docs/member-import.md
+bench-import: setup
+	$(BIN)/python benchmarks/bench_import.py --rows 20000
 
 clean:
 	rm -rf $(VENV) demo-out test-artifacts .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -200,6 +200,9 @@ SNAPSHOT: tuple[tuple[str, str], ...] = (
     ("premium_application_exists", "issuance"),
     ("review_already_decided", "issuance"),
     ("evidence_type_not_allowed", "request"),
+    ("import_csv_invalid", "format"),
+    ("import_row_duplicate", "issuance"),
+    ("import_member_changed", "issuance"),
 )
 
 

@@ -84,6 +84,7 @@ class ErrorCode(StrEnum):
     MALFORMED_REQUEST = "malformed_request"
     ISSUER_RESPONSE_INVALID = "issuer_response_invalid"
     QR_KEYBOARD_LAYOUT = "qr_keyboard_layout"
+    IMPORT_CSV_INVALID = "import_csv_invalid"
 
     # --- verification: well-formed, but not acceptable
     ALGORITHM_NOT_ALLOWED = "algorithm_not_allowed"
@@ -192,6 +193,8 @@ class ErrorCode(StrEnum):
     PREMIUM_NOT_ELIGIBLE = "premium_not_eligible"
     PREMIUM_APPLICATION_EXISTS = "premium_application_exists"
     REVIEW_ALREADY_DECIDED = "review_already_decided"
+    IMPORT_ROW_DUPLICATE = "import_row_duplicate"
+    IMPORT_MEMBER_CHANGED = "import_member_changed"
 
     # --- storage: a store or a synced bundle could not be read or written
     BUNDLE_MISSING = "bundle_missing"
@@ -262,6 +265,7 @@ _FORMAT_CODES = frozenset(
         ErrorCode.MALFORMED_REQUEST,
         ErrorCode.ISSUER_RESPONSE_INVALID,
         ErrorCode.QR_KEYBOARD_LAYOUT,
+        ErrorCode.IMPORT_CSV_INVALID,
     }
 )
 _ISSUANCE_CODES = frozenset(
@@ -278,6 +282,8 @@ _ISSUANCE_CODES = frozenset(
         ErrorCode.PREMIUM_NOT_ELIGIBLE,
         ErrorCode.PREMIUM_APPLICATION_EXISTS,
         ErrorCode.REVIEW_ALREADY_DECIDED,
+        ErrorCode.IMPORT_ROW_DUPLICATE,
+        ErrorCode.IMPORT_MEMBER_CHANGED,
     }
 )
 _STORAGE_CODES = frozenset(

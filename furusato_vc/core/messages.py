@@ -593,6 +593,18 @@ _MESSAGES: dict[ErrorCode, Message] = {
         ja="この種類のファイルは提出できません（PDF・JPEG・PNGのみ）。",
         en="This kind of file cannot be submitted (PDF, JPEG or PNG only).",
     ),
+    _C.IMPORT_CSV_INVALID: _M(
+        ja="CSVファイルを読み取れません（文字コード・見出し行・形式を確認してください）。",
+        en="The CSV file cannot be read (check its encoding, header row and format).",
+    ),
+    _C.IMPORT_ROW_DUPLICATE: _M(
+        ja="同じ会員番号がファイルの前の行にあります。この行は取り込みません。",
+        en="The same member number appears in an earlier row; this row is not imported.",
+    ),
+    _C.IMPORT_MEMBER_CHANGED: _M(
+        ja="この会員はすでに取り込み済みで、内容が前回と異なります。変更は反映しません。",
+        en="This member was imported before with different data; the change is not applied.",
+    ),
 }
 
 MESSAGES: Mapping[ErrorCode, Message] = MappingProxyType(_MESSAGES)

@@ -15,7 +15,6 @@ Privacy by design:
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, timedelta, timezone
 from enum import StrEnum
@@ -27,6 +26,7 @@ from furusato_vc.core.registration.bodies import (
     prefecture_code_of,
     validate_body_code,
 )
+from furusato_vc.core.registration.profile import check_text, is_jis_prefecture, refuse_my_number
 from furusato_vc.core.sdjwt.issuance import SD
 
 if TYPE_CHECKING:
@@ -188,9 +188,6 @@ class RegistrationClaims:
 
 
 _REGISTRATION_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
-_TWELVE_DIGITS = re.compile(r"\d{12}")
-_JIS_PREFECTURE = re.compile(r"0[1-9]|[1-3][0-9]|4[0-7]")
-_MAX_TEXT = 64
 PREMIUM_MAX_DAYS: Final = 366  # premium registrations are renewed yearly
 
 
@@ -198,30 +195,8 @@ def _invalid(detail: str) -> IssuanceError:
     return IssuanceError(ErrorCode.REGISTRATION_CLAIMS_INVALID, detail)
 
 
-# Separators someone might type between the groups of a 個人番号: spaces, dashes of every
-# kind (incl. U+2212 minus, 長音符 and full-width forms after NFKC), underscores, dots.
-_NUMBER_SEPARATORS = re.compile(r"[\s\-_.\u2010-\u2015\u2212\u30fc\uff0d]+")
-
-
-def _refuse_my_number(name: str, value: str) -> None:
-    """Refuse anything that could be a 個人番号 in any field (番号法 §20 forbids collecting it).
-
-    Raises:
-        IssuanceError: ``forbidden_claim``.
-    """
-    digits_only = _NUMBER_SEPARATORS.sub("", unicodedata.normalize("NFKC", value))
-    if _TWELVE_DIGITS.search(digits_only):
-        raise IssuanceError(ErrorCode.FORBIDDEN_CLAIM, f"{name} contains a 12-digit number")
-
-
-def _check_text(name: str, value: str, *, katakana: bool = False) -> None:
-    _refuse_my_number(name, value)
-    if not value.strip() or len(value) > _MAX_TEXT:
-        raise _invalid(f"{name} must be 1-{_MAX_TEXT} characters")
-    if any(unicodedata.category(c).startswith("C") for c in value):
-        raise _invalid(f"{name} contains control characters")
-    if katakana and not all("\u30a0" <= c <= "\u30ff" or c in " \u3000" for c in value):
-        raise _invalid(f"{name} must be full-width katakana")
+# the text rules (and the 個人番号 refusal) live in furusato_vc.core.registration.profile,
+# shared with the registration API and the member import
 
 
 def age_on(birthdate: date, day: date) -> int:
@@ -244,7 +219,7 @@ def validate_registration(claims: RegistrationClaims, *, bodies: BodyRegistry, t
             ``forbidden_claim`` for anything that looks like a 個人番号.
     """
     bodies.get(claims.issuing_body)  # malformed or unknown → invalid_body_code
-    _refuse_my_number("registration_id", claims.registration_id)
+    refuse_my_number("registration_id", claims.registration_id)
     if not _REGISTRATION_ID.fullmatch(claims.registration_id):
         raise _invalid("registration_id must be 8-64 characters of [A-Za-z0-9_-]")
     if claims.valid_until is not None and claims.valid_until < claims.valid_from:
@@ -259,18 +234,18 @@ def validate_registration(claims: RegistrationClaims, *, bodies: BodyRegistry, t
         if (claims.valid_until - claims.valid_from).days > PREMIUM_MAX_DAYS:
             raise _invalid("premium registrations last at most one year")
     if claims.name is not None:
-        _check_text("family_name", claims.name.family)
-        _check_text("given_name", claims.name.given)
-        _check_text("family_name_kana", claims.name.family_kana, katakana=True)
-        _check_text("given_name_kana", claims.name.given_kana, katakana=True)
+        check_text("family_name", claims.name.family)
+        check_text("given_name", claims.name.given)
+        check_text("family_name_kana", claims.name.family_kana, katakana=True)
+        check_text("given_name_kana", claims.name.given_kana, katakana=True)
     if claims.birthdate is not None and claims.birthdate > today:
         raise _invalid("birthdate is in the future")
-    if claims.home_prefecture is not None and not _JIS_PREFECTURE.fullmatch(claims.home_prefecture):
+    if claims.home_prefecture is not None and not is_jis_prefecture(claims.home_prefecture):
         raise _invalid("home_prefecture must be a JIS X 0401 code 01-47")
     if claims.stay is not None and claims.stay.end < claims.stay.start:
         raise _invalid("stay ends before it starts")
     if claims.member_number is not None:
-        _check_text("member_number", claims.member_number)
+        check_text("member_number", claims.member_number)
     if claims.identity_assurance is not None and claims.identity_assurance.verified_on > today:
         raise _invalid("identity verified in the future")
 

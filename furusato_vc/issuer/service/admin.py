@@ -1,19 +1,23 @@
-"""Operator actions behind ``furusato-vc issuer …``: host a body, add staff, republish.
-Each is one transaction; the CLI runs them with ``asyncio.run``."""
+"""Operator actions behind ``furusato-vc issuer …``: host a body, add staff, republish,
+import members. Each is one transaction (the member import: one per batch); the CLI runs
+them with ``asyncio.run``."""
 
 from __future__ import annotations
 
 import contextlib
 from typing import TYPE_CHECKING
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from furusato_vc.core.encoding import b64url_encode
+from furusato_vc.core.errors import ErrorCode, RequestError
 from furusato_vc.core.jose.jwk import generate_es256_private_key, public_jwk_from_key
 from furusato_vc.core.registration.bodies import load_bodies as load_body_registry
 from furusato_vc.issuer.service import schema as t
 from furusato_vc.issuer.service.audit import append_audit
 from furusato_vc.issuer.service.keystore import seal_signing_key
+from furusato_vc.issuer.service.member_import import ImportResult, import_members
 from furusato_vc.issuer.service.premium import expire_lapsed_premium, today_in_japan
 from furusato_vc.issuer.service.store import (
     add_body,
@@ -25,12 +29,14 @@ from furusato_vc.issuer.service.store import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Callable, Sequence
+    from datetime import date
 
     from furusato_vc.core.randomness import RandomSource
+    from furusato_vc.issuer.member_import import OutboxEntry, ParsedMembers
     from furusato_vc.issuer.service.settings import ServiceSettings
 
-__all__ = ["add_staff", "host_body", "republish"]
+__all__ = ["add_staff", "host_body", "import_member_file", "republish"]
 
 
 @contextlib.asynccontextmanager
@@ -143,3 +149,48 @@ async def expire_premium(settings: ServiceSettings, *, now: int) -> dict[str, in
             )
             out[code] = len(ended)
     return out
+
+
+async def import_member_file(
+    settings: ServiceSettings,
+    *,
+    body_code: str,
+    parsed: ParsedMembers,
+    now: int,
+    today: date,
+    random: RandomSource,
+    dry_run: bool,
+    reissue_unredeemed: bool = False,
+    on_batch: Callable[[int, Sequence[OutboxEntry]], None] | None = None,
+) -> ImportResult:
+    """``furusato-vc issuer import-members``: import a checked member CSV for a hosted
+    body, one transaction per batch (docs/member-import.md).
+
+    Raises:
+        RequestError: ``resource_not_found`` if the body is not hosted here.
+    """
+    engine = create_async_engine(settings.async_database_url)
+    try:
+        async with engine.connect() as conn:
+            issuer_id = await conn.scalar(
+                select(t.bodies.c.issuer_id).where(t.bodies.c.code == body_code)
+            )
+        if issuer_id is None:
+            raise RequestError(ErrorCode.RESOURCE_NOT_FOUND, "this body is not hosted here")
+        return await import_members(
+            engine.begin,
+            parsed=parsed,
+            body_code=body_code,
+            issuer_id=issuer_id,
+            settings=settings,
+            bodies=load_body_registry(),
+            now=now,
+            today=today,
+            random=random,
+            actor="operator",
+            dry_run=dry_run,
+            reissue_unredeemed=reissue_unredeemed,
+            on_batch=on_batch,
+        )
+    finally:
+        await engine.dispose()

@@ -32,6 +32,7 @@ from furusato_vc.issuer.service.deps import (
     problem_response,
 )
 from furusato_vc.issuer.service.premium import expire_lapsed_premium, today_in_japan
+from furusato_vc.issuer.service.routes_import import router as import_router
 from furusato_vc.issuer.service.routes_notices import router as notices_router
 from furusato_vc.issuer.service.routes_premium import router as premium_router
 from furusato_vc.issuer.service.routes_public import router as public_router
@@ -119,6 +120,8 @@ class _Limits:
         limit = self.settings.max_request_bytes
         if scope["method"] == "POST" and _EVIDENCE_PATH.fullmatch(scope["path"]):
             limit = self.settings.premium.max_evidence_bytes  # the route reads it bounded
+        elif scope["path"].endswith("/member-imports"):  # a CSV file (routes_import)
+            limit = self.settings.member_import.max_bytes
         for name, value in scope["headers"]:
             if name == b"content-length" and (not value.isdigit() or int(value) > limit):
                 error = RequestError(ErrorCode.REQUEST_TOO_LARGE, "body too large")
@@ -242,4 +245,5 @@ def create_app(
     app.include_router(staff_router)
     app.include_router(premium_router)
     app.include_router(notices_router)
+    app.include_router(import_router)
     return app

@@ -150,12 +150,15 @@ async def run_idempotent(
     handler: Callable[[AsyncConnection], Awaitable[tuple[int, dict[str, Any]]]],
     extra_headers: dict[str, str] | None = None,
     body: bytes | None = None,
+    stored: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> Response:
     """Run a POST once per ``Idempotency-Key`` (draft-ietf-httpapi-idempotency-key-header-07):
     the key, the request's hash and the response are stored in the same transaction as the
     work, so a retry after a lost response replays it, a retry after a crash runs again from
     nothing, the same key with another body is ``idempotency_key_reused`` (422) and a retry
-    while the first is still running is ``idempotency_in_progress`` (409)."""
+    while the first is still running is ``idempotency_in_progress`` (409). ``stored`` makes
+    the kept (and replayed) response from the payload when it holds secrets that must not
+    be stored, such as the member import's tx_codes."""
     state = state_of(request)
     key = request.headers.get("idempotency-key")
     if key is None:
@@ -208,7 +211,9 @@ async def run_idempotent(
                     "b_key": key,
                     "b_status_code": status,
                     "b_content_type": "application/json",
-                    "b_response_body": encoded,
+                    "b_response_body": encoded
+                    if stored is None
+                    else dumps_compact(stored(payload)).encode(),
                 },
             )
     return Response(encoded, status_code=status, media_type="application/json", headers=headers)

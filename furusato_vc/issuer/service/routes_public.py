@@ -47,6 +47,7 @@ from furusato_vc.core.registration.claims import (
     vct_for_tier,
 )
 from furusato_vc.core.registration.metadata import registration_type_metadata
+from furusato_vc.core.registration.profile import ProfileInput, check_profile
 from furusato_vc.core.trustlist.codec import trust_list_entry_to_json
 from furusato_vc.core.trustlist.edit import entry_for_body
 from furusato_vc.core.trustlist.model import StatusListLocation, TrustedKey
@@ -213,34 +214,12 @@ class OfferIn(BaseModel):
     account: str = Field(min_length=22, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")
 
 
-def _profile_json(profile: ProfileIn) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    names = (
-        profile.family_name,
-        profile.given_name,
-        profile.family_name_kana,
-        profile.given_name_kana,
-    )
-    if any(names):
-        if not all(names):
-            raise IssuanceError(ErrorCode.REGISTRATION_CLAIMS_INVALID, "names need all four parts")
-        out["name"] = {
-            "family": profile.family_name,
-            "given": profile.given_name,
-            "family_kana": profile.family_name_kana,
-            "given_kana": profile.given_name_kana,
-        }
-    if profile.birthdate is not None:
-        out["birthdate"] = profile.birthdate.isoformat()
-    if profile.home_prefecture is not None:
-        out["home_prefecture"] = profile.home_prefecture
-    if profile.member_number is not None:
-        out["member_number"] = profile.member_number
-    if (profile.stay_from is None) != (profile.stay_until is None):
-        raise IssuanceError(ErrorCode.REGISTRATION_CLAIMS_INVALID, "stay needs both dates")
-    if profile.stay_from is not None and profile.stay_until is not None:
-        out["stay"] = [profile.stay_from.isoformat(), profile.stay_until.isoformat()]
-    return out
+def _profile_json(profile: ProfileIn, *, today: date) -> dict[str, Any]:
+    """The stored profile, checked by the rules the member import shares
+    (:mod:`furusato_vc.core.registration.profile`)."""
+    checked = ProfileInput(**profile.model_dump())
+    check_profile(checked, today=today)
+    return checked.to_json()
 
 
 async def _offer_payload(
@@ -285,8 +264,8 @@ async def create_registration(payload: RegistrationIn, request: Request) -> Resp
     body = state.body(payload.body_code)
     if not body.accepting:
         raise IssuanceError(ErrorCode.BODY_NOT_ISSUING, "body does not accept registrations")
-    profile = _profile_json(payload.profile)
     today = state.now().astimezone(JST).date()
+    profile = _profile_json(payload.profile, today=today)
     lifetime = state.settings.basic_registration_lifetime
     valid_until = today + lifetime - timedelta(days=1)
     prefecture = prefecture_code_of(payload.body_code)

@@ -1,6 +1,6 @@
 """Staff API: per-body roles (admin, reviewer, viewer), bearer tokens stored as SHA-256.
 
-Tenant isolation is checked in one place (:func:`_staff`): the body in the path must be the
+Tenant isolation is checked in one place (:func:`staff_member`): the body in the path must be the
 staff member's body, and every query below filters by that body as well, so a registration
 id of another body is "not found" even to a staff member who guesses it (OWASP API1).
 """

@@ -44,6 +44,7 @@ __all__ = [
     "evidence",
     "idempotency_keys",
     "identities",
+    "imported_members",
     "metadata",
     "notices",
     "offers",
@@ -383,4 +384,28 @@ body_documents = Table(
     Column("expires_at", BigInteger, nullable=False),
     Column("jws", Text, nullable=False),
     PrimaryKeyConstraint("body_code", "kind"),
+)
+
+
+# ---------------------------------------------------------------------------- member import
+# (issue 9, migration 0005_member_import; docs/member-import.md)
+#
+# ``imported_members (body_code, member_number)`` is the primary key: a member of a body's fan
+# club or digital-resident list is imported once, however often or concurrently the file is
+# imported again. The row is claimed (INSERT … ON CONFLICT DO NOTHING) before the person,
+# registration and offer rows of the same transaction are written, so ``registration_id``
+# carries no foreign key (it would be checked before the registration row exists).
+# ``row_hash`` is the SHA-256 of what the registration stores, to tell a re-import from a
+# changed row. The contact (e-mail, phone) is never stored: it only goes to the outbox.
+
+imported_members = Table(
+    "imported_members",
+    metadata,
+    Column("body_code", String(6), ForeignKey("bodies.code"), nullable=False),
+    Column("member_number", String(64), nullable=False),
+    Column("registration_id", String(64), nullable=False, unique=True),
+    Column("row_hash", LargeBinary(32), nullable=False),
+    Column("import_id", String(32), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    PrimaryKeyConstraint("body_code", "member_number"),
 )

@@ -24,6 +24,7 @@ from furusato_vc.core.premium.oidc_identity import (
     OidcProvider,
     parse_provider_jwks,
 )
+from furusato_vc.issuer.member_import import ImportLimits
 from furusato_vc.issuer.status import StatusListConfig
 
 if TYPE_CHECKING:
@@ -34,6 +35,7 @@ __all__ = [
     "DEFAULT_DATABASE_URL",
     "CrlDirectory",
     "JpkiSettings",
+    "MemberImportSettings",
     "PremiumSettings",
     "RevocationSource",
     "ServiceSettings",
@@ -216,6 +218,32 @@ def parse_link_domains(text: str) -> Mapping[str, tuple[str, ...]]:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class MemberImportSettings:
+    """The member import (docs/member-import.md): offers sent through a body's own member
+    channel live longer than the app's 15 minutes; the bounds of one file; rows per
+    transaction of the CLI."""
+
+    offer_lifetime: timedelta = timedelta(days=30)
+    max_bytes: int = 16 * 1024 * 1024
+    max_rows: int = 50_000
+    max_cell_chars: int = 256
+    batch_size: int = 1_000
+
+    def __post_init__(self) -> None:
+        if (
+            self.offer_lifetime.total_seconds() <= 0
+            or min(self.batch_size, self.max_bytes, self.max_rows, self.max_cell_chars) < 1
+        ):
+            raise ValueError("member import lifetime, bounds and batch size must be positive")
+
+    @property
+    def limits(self) -> ImportLimits:
+        return ImportLimits(
+            max_bytes=self.max_bytes, max_rows=self.max_rows, max_cell_chars=self.max_cell_chars
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ServiceSettings:
     """Everything the service needs to know, in one place.
 
@@ -261,6 +289,7 @@ class ServiceSettings:
     )
     notice_feed_lifetime: timedelta = timedelta(hours=24)
     benefits_lifetime: timedelta = timedelta(days=30)
+    member_import: MemberImportSettings = MemberImportSettings()
 
     def __post_init__(self) -> None:
         if not self.secrets or any(len(secret) < 32 for secret in self.secrets):
@@ -293,7 +322,8 @@ class ServiceSettings:
     def from_environment(cls, *, database_url: str | None, base_url: str | None) -> ServiceSettings:
         """Settings from ``FURUSATO_SECRET`` (hex, comma-separated for rotation),
         ``FURUSATO_KEY_ENCRYPTION_KEY`` (hex, 32 bytes) or ``FURUSATO_SECRETS_FILE`` (a file
-        holding both, as written by ``furusato-vc issuer init``), and the flags."""
+        holding both, as written by ``furusato-vc issuer init``), ``FURUSATO_IMPORT_OFFER_DAYS``
+        (the member import's offer lifetime, default 30), and the flags."""
         secrets_text = os.environ.get("FURUSATO_SECRET", "")
         kek_text = os.environ.get("FURUSATO_KEY_ENCRYPTION_KEY", "")
         secrets_file = os.environ.get("FURUSATO_SECRETS_FILE")
@@ -307,10 +337,14 @@ class ServiceSettings:
             kek_text = kek_text or values.get("FURUSATO_KEY_ENCRYPTION_KEY", "")
         rate = os.environ.get("FURUSATO_RATE_LIMIT_PER_MINUTE")
         pool = os.environ.get("FURUSATO_DATABASE_POOL_SIZE")
+        import_days = os.environ.get("FURUSATO_IMPORT_OFFER_DAYS")
         return cls(
             premium=PremiumSettings.from_environment(os.environ),
             notice_link_domains=parse_link_domains(
                 os.environ.get("FURUSATO_NOTICE_LINK_DOMAINS", "")
+            ),
+            member_import=MemberImportSettings(
+                offer_lifetime=timedelta(days=int(import_days or 30))
             ),
             rate_limit_per_minute=int(rate) if rate else DEFAULT_RATE_LIMIT_PER_MINUTE,
             database_pool_size=int(pool) if pool else DEFAULT_DATABASE_POOL_SIZE,

@@ -60,6 +60,7 @@ __all__ = [
     "RegistrationRecord",
     "add_body",
     "allocate_slots",
+    "basic_registration_row",
     "change_status",
     "count_allocation",
     "create_offer",
@@ -348,6 +349,45 @@ async def load_registration(conn: AsyncConnection, registration_id: str) -> Regi
     return record_from_row(row)
 
 
+def basic_registration_row(
+    *,
+    registration_id: str,
+    body_code: str,
+    person_id: str,
+    valid_from: date,
+    valid_until: date | None,
+    relationship_types: Sequence[RelationshipType],
+    interests: Sequence[str],
+    profile_json: str,
+    via_registration_id: str | None,
+    now: int,
+) -> dict[str, Any]:
+    """Every column of a new, active basic registration (the app's and the member import's)."""
+    return {
+        "id": registration_id,
+        "body_code": body_code,
+        "person_id": person_id,
+        "tier": Tier.BASIC.value,
+        "state": "active",
+        "valid_from": valid_from.isoformat(),
+        "valid_until": None if valid_until is None else valid_until.isoformat(),
+        "relationship_types": _json([v.value for v in relationship_types]),
+        "interests": _json(list(interests)),
+        "profile": profile_json,
+        "via_registration_id": via_registration_id,
+        "premium_approved_at": None,
+        "created_at": now,
+        "updated_at": now,
+        "premium_state": None,
+        "premium_from": None,
+        "premium_until": None,
+        "premium_identity_method": None,
+        "premium_identity_verified_on": None,
+        "premium_person_key": None,
+        "state_reason": None,
+    }
+
+
 async def register(
     conn: AsyncConnection,
     *,
@@ -381,29 +421,18 @@ async def register(
             raise IssuanceError(ErrorCode.REGISTRATION_LIMIT_REACHED, "registration limit reached")
 
     def values(code: str, via: str | None) -> dict[str, Any]:
-        return {
-            "id": b64url_encode(random.token_bytes(16)),
-            "body_code": code,
-            "person_id": person_id,
-            "tier": Tier.BASIC.value,
-            "state": "active",
-            "valid_from": valid_from.isoformat(),
-            "valid_until": None if valid_until is None else valid_until.isoformat(),
-            "relationship_types": _json([v.value for v in relationship_types]),
-            "interests": _json(list(interests)),
-            "profile": _json(profile),
-            "via_registration_id": via,
-            "premium_approved_at": None,
-            "created_at": now,
-            "updated_at": now,
-            "premium_state": None,
-            "premium_from": None,
-            "premium_until": None,
-            "premium_identity_method": None,
-            "premium_identity_verified_on": None,
-            "premium_person_key": None,
-            "state_reason": None,
-        }
+        return basic_registration_row(
+            registration_id=b64url_encode(random.token_bytes(16)),
+            body_code=code,
+            person_id=person_id,
+            valid_from=valid_from,
+            valid_until=valid_until,
+            relationship_types=relationship_types,
+            interests=interests,
+            profile_json=_json(profile),
+            via_registration_id=via,
+            now=now,
+        )
 
     main = values(body_code, None)
     prefecture: RegistrationRecord | None = None
