@@ -30,6 +30,7 @@ from furusato_vc.issuer.service.deps import (
     ServiceState,
     problem_response,
 )
+from furusato_vc.issuer.service.routes_dashboard import router as dashboard_router
 from furusato_vc.issuer.service.routes_public import router as public_router
 from furusato_vc.issuer.service.routes_staff import router as staff_router
 from furusato_vc.issuer.service.store import republish_due
@@ -215,4 +216,5 @@ def create_app(
     app.add_middleware(_Limits, settings=settings)
     app.include_router(public_router)
     app.include_router(staff_router)
+    app.include_router(dashboard_router)
     return app

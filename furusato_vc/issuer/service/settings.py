@@ -71,6 +71,10 @@ class ServiceSettings:
     rate_limit_per_minute: int = DEFAULT_RATE_LIMIT_PER_MINUTE  # per address and process; 0: off
     max_request_bytes: int = 64 * 1024
     database_pool_size: int = DEFAULT_DATABASE_POOL_SIZE
+    # dashboards (docs/dashboard.md): counts under this are hidden (秘匿), and the browser
+    # session a staff member's token is exchanged for lasts this long
+    dashboard_suppression_threshold: int = 10
+    dashboard_session_lifetime: timedelta = timedelta(hours=8)
 
     def __post_init__(self) -> None:
         if not self.secrets or any(len(secret) < 32 for secret in self.secrets):
@@ -83,6 +87,8 @@ class ServiceSettings:
             raise ValueError("republish_interval must not be negative (zero turns it off)")
         if self.rate_limit_per_minute < 0 or self.database_pool_size < 1:
             raise ValueError("rate_limit_per_minute must be >= 0 and database_pool_size >= 1")
+        if self.dashboard_suppression_threshold < 1:
+            raise ValueError("dashboard_suppression_threshold must be at least 1")
         if self.base_url.endswith("/"):
             raise ValueError("base_url must not end with '/'")
 

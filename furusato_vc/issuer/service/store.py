@@ -67,6 +67,7 @@ __all__ = [
     "record_from_row",
     "redeem_offer",
     "register",
+    "relationship_mask",
     "republish_due",
 ]
 
@@ -252,6 +253,12 @@ async def _person_id(
 # ---------------------------------------------------------------------------- registrations
 
 
+def relationship_mask(types: Sequence[RelationshipType]) -> int:
+    """The ``relationship_mask`` column: bit ``i`` for the ``i``-th type (① bit 0 … ④ bit 3)."""
+    order = list(RelationshipType)
+    return sum(1 << order.index(kind) for kind in set(types))
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RegistrationRecord:
     id: str
@@ -372,6 +379,9 @@ async def register(
             "premium_approved_at": None,
             "created_at": now,
             "updated_at": now,
+            # dashboard copies of two JSON fields (schema.py, migration 0003_dashboard)
+            "home_prefecture": profile.get("home_prefecture"),
+            "relationship_mask": relationship_mask(relationship_types),
         }
 
     main = values(body_code, None)
