@@ -47,10 +47,15 @@ def _open(width: int, height: int, title: str, kind: str) -> str:
     )
 
 
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def bar_chart(table: Table, *, width: int = 560) -> str:
     """One horizontal bar per cell (the total is not drawn), labelled in Japanese and
-    English, with its count at the bar's end."""
-    row, label_width, top = 34, 210, 8
+    English (shortened; the table under the chart has the full labels), with its count at
+    the bar's end."""
+    row, label_width, top = 34, 230, 8
     height = top + row * len(table.cells) + 8
     largest = max((c.count or 0 for c in table.cells), default=0) or 1
     room = width - label_width - 90
@@ -61,9 +66,9 @@ def bar_chart(table: Table, *, width: int = 560) -> str:
         y = top + i * row
         out.append(
             f'<text x="{label_width - 8}" y="{y + 13}" text-anchor="end">'
-            f"{escape(cell.label_ja)}</text>"
+            f"{escape(_short(cell.label_ja, 16))}</text>"
             f'<text x="{label_width - 8}" y="{y + 27}" text-anchor="end" font-size="10" '
-            f'fill="#555">{escape(cell.label_en)}</text>'
+            f'fill="#555">{escape(_short(cell.label_en, 34))}</text>'
         )
         if cell.count is None:
             out.append(
@@ -92,14 +97,14 @@ def _nice_ceiling(value: int) -> int:
 
 def line_chart(series: Series, *, width: int = 560, height: int = 260) -> str:
     """One line per series line over the months; a hidden value breaks the line."""
-    left, right, top, bottom = 64, 12, 30, 40
+    left, right, top, bottom = 64, 36, 20 + 18 * len(series.lines), 40
     months = series.months
     values = [v for line in series.lines for v in line.values if v is not None]
     ceiling = _nice_ceiling(max(values, default=0))
     plot_w, plot_h = width - left - right, height - top - bottom
     step = plot_w / max(len(months) - 1, 1)
     out = [_open(width, height, f"{series.title_ja} / {series.title_en}", "line")]
-    for fraction in (0.0, 0.25, 0.5, 0.75, 1.0):
+    for fraction in (0.0, 0.2, 0.4, 0.6, 0.8, 1.0):
         y = top + plot_h * (1 - fraction)
         out.append(
             f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#dee2e6"/>'
@@ -131,10 +136,10 @@ def line_chart(series: Series, *, width: int = 560, height: int = 260) -> str:
                     f'<polyline points="{" ".join(points)}" fill="none" stroke="{colour}" '
                     f'stroke-width="2.5" class="line"/>'
                 )
-        legend_x = left + n * 200
+        legend_y = 8 + 18 * n
         out.append(
-            f'<rect x="{legend_x}" y="8" width="14" height="4" fill="{colour}"/>'
-            f'<text x="{legend_x + 20}" y="14" font-size="12">'
+            f'<rect x="{left}" y="{legend_y}" width="14" height="4" fill="{colour}"/>'
+            f'<text x="{left + 20}" y="{legend_y + 6}" font-size="12">'
             f"{escape(line.label_ja)} / {escape(line.label_en)}</text>"
         )
     out.append("</svg>")
@@ -196,7 +201,7 @@ def choropleth(
             f"{_number(value)}</title></polygon>"
         )
     # legend (bottom right)
-    x, y = width - 330, height - 60 - 40 * (len(bins) + 2)
+    x, y = 30, 60  # the Sea of Japan, north-west of Honshu, is empty
     out.append(f'<text x="{x}" y="{y - 14}" font-weight="bold">凡例 / Legend</text>')
     rows = [("#ffffff", "0")]
     low = 1

@@ -64,6 +64,9 @@ td.hidden{color:var(--muted)}
 .progress{height:22px;background:#e9ecef;border-radius:4px;overflow:hidden}
 .progress span{display:block;height:100%;background:var(--accent)}
 details{margin-top:6px}
+.split{display:grid;grid-template-columns:minmax(0,600px) minmax(0,1fr);gap:16px;
+align-items:start}
+.scroll{max-height:640px;overflow:auto}
 """
 
 
@@ -262,11 +265,18 @@ def render_html(
                 prefecture_names,
                 title=f"{table.title_ja} / {table.title_en}",
             )
-            chart = f'<div class="map" style="max-width:760px">{chart}</div>'
+            chart = f'<div class="map">{chart}</div>'
         elif table.id == "national_progress":
             chart = "".join(_progress(cell) for cell in table.cells if cell.goal is not None)
         else:
             chart = bar_chart(table)
+        if table.id == "home_prefecture":  # the map beside its (long) table
+            sections.append(
+                f'<section id="{escape(table.id)}" class="wide">'
+                f'{_heading(table.title_ja, table.title_en)}<div class="split">{chart}'
+                f'<div class="scroll">{_data_table(table)}</div></div></section>'
+            )
+            continue
         sections.append(
             f'<section id="{escape(table.id)}"{" class=wide" if wide else ""}>'
             f"{_heading(table.title_ja, table.title_en)}{chart}"
