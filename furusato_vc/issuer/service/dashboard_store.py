@@ -55,19 +55,24 @@ async def activity_attendance_by_month(
 
 async def _counts(conn: AsyncConnection, where: ColumnElement[bool], today: date) -> dict[str, Any]:
     current = await conn.execute(
-        select(_R.tier, _R.home_prefecture, _R.relationship_mask, func.count())
+        select(_R.body_code, _R.tier, _R.home_prefecture, _R.relationship_mask, func.count())
         .where(and_(where, _current(today)))
-        .group_by(_R.tier, _R.home_prefecture, _R.relationship_mask)
+        .group_by(_R.body_code, _R.tier, _R.home_prefecture, _R.relationship_mask)
     )
+    # creations and premium approvals in one pass over the range (approvals are few, so
+    # the (creation day, approval day) pairs stay a few thousand groups)
     created_day = (_R.created_at + _JST_OFFSET) // _DAY
-    created = await conn.execute(
+    approved_day = (_R.premium_approved_at + _JST_OFFSET) // _DAY
+    days = await conn.execute(
         select(
             created_day,
+            approved_day,
             func.count(),
             func.count().filter(_R.state == "active"),
+            func.count().filter(and_(_R.state == "active", _R.tier == "premium")),
         )
         .where(where)
-        .group_by(created_day)
+        .group_by(created_day, approved_day)
     )
     ending = await conn.execute(
         select(_R.tier, _R.valid_until, func.count())
@@ -81,22 +86,43 @@ async def _counts(conn: AsyncConnection, where: ColumnElement[bool], today: date
         )
         .group_by(_R.tier, _R.valid_until)
     )
-    approved_day = (_R.premium_approved_at + _JST_OFFSET) // _DAY
-    approved = await conn.execute(
-        select(
-            approved_day,
-            func.count(),
-            func.count().filter(and_(_R.state == "active", _R.tier == "premium")),
-        )
-        .where(and_(where, _R.premium_approved_at.is_not(None)))
-        .group_by(approved_day)
-    )
+    by_group: dict[tuple[str, str | None, int], int] = {}
+    by_body: dict[str, int] = {}
+    for body_code, tier, home, mask, n in current.all():
+        key = (tier, home, int(mask))
+        by_group[key] = by_group.get(key, 0) + n
+        by_body[body_code] = by_body.get(body_code, 0) + n
+    created: dict[int, tuple[int, int]] = {}
+    approved: dict[int, tuple[int, int]] = {}
+    for c_day, a_day, n, active, premium in days.all():
+        was = created.get(int(c_day), (0, 0))
+        created[int(c_day)] = (was[0] + n, was[1] + active)
+        if a_day is not None:
+            was = approved.get(int(a_day), (0, 0))
+            approved[int(a_day)] = (was[0] + n, was[1] + premium)
     return {
-        "current": {(tier, home, int(mask)): n for tier, home, mask, n in current.all()},
-        "created_by_day": {int(day): (n, a) for day, n, a in created.all()},
+        "current": by_group,
+        "created_by_day": created,
         "ending": {(tier, until): n for tier, until, n in ending.all()},
-        "approved_by_day": {int(day): (n, a) for day, n, a in approved.all()},
+        "approved_by_day": approved,
+        "by_body": by_body,
     }
+
+
+def _add(total: dict[str, Any], part: dict[str, Any]) -> dict[str, Any]:
+    """Sum two results of :func:`_counts` key by key (pairs element-wise)."""
+    out: dict[str, Any] = {}
+    for name, values in total.items():
+        merged = dict(values)
+        for key, value in part[name].items():
+            if key not in merged:
+                merged[key] = value
+            elif isinstance(value, tuple):
+                merged[key] = (merged[key][0] + value[0], merged[key][1] + value[1])
+            else:
+                merged[key] += value
+        out[name] = merged
+    return out
 
 
 async def body_counts(
@@ -104,6 +130,7 @@ async def body_counts(
 ) -> BodyCounts:
     """A municipality's registrations (every registration with its body code)."""
     raw = await _counts(conn, _R.body_code == body_code, today)
+    del raw["by_body"]
     attendance = await activity_attendance_by_month(conn, body_codes=[body_code], months=months)
     return BodyCounts(**raw, attendance_by_month=attendance)
 
@@ -120,20 +147,18 @@ async def prefecture_counts(
         _R.body_code >= f"{jis}0000", _R.body_code <= f"{jis}9999", _R.body_code != prefecture_code
     )
     own = _R.body_code == prefecture_code
-    where = or_(municipalities, and_(own, _R.via_registration_id.is_(None)))
-    raw = await _counts(conn, where, today)
-    by_body = await conn.execute(
-        select(_R.body_code, func.count())
-        .where(and_(municipalities, _current(today)))
-        .group_by(_R.body_code)
-    )
+    # two index ranges, counted apart and added (one OR of both is a sequential scan)
+    in_municipalities = await _counts(conn, municipalities, today)
+    per_body: dict[str, int] = in_municipalities.pop("by_body")
+    direct = await _counts(conn, and_(own, _R.via_registration_id.is_(None)), today)
+    del direct["by_body"]
+    raw = _add(in_municipalities, direct)
     split = await conn.execute(
         select(_R.via_registration_id.is_(None), func.count())
         .where(and_(own, _current(today)))
         .group_by(_R.via_registration_id.is_(None))
     )
     own_counts = {bool(direct): n for direct, n in split.all()}
-    per_body: dict[str, int] = {str(code): int(n) for code, n in by_body.all()}
     attendance = await activity_attendance_by_month(
         conn, body_codes=[prefecture_code, *sorted(per_body)], months=months
     )
@@ -148,26 +173,35 @@ async def prefecture_counts(
 
 async def national_counts(conn: AsyncConnection, *, today: date) -> NationalCounts:
     """Distinct persons and registrations over every hosted body."""
-    current = _current(today)
-    persons = await conn.scalar(select(func.count(func.distinct(_R.person_id))).where(current))
-    split = await conn.execute(
-        select(_R.tier, _R.via_registration_id.is_(None), func.count())
-        .where(current)
-        .group_by(_R.tier, _R.via_registration_id.is_(None))
+    # one walk over the person index (in person order, so no sort): per person, their
+    # current registrations, the premium ones and the ones they chose themselves
+    per_person = (
+        select(
+            func.count().filter(_R.tier == "premium").label("premium"),
+            func.count().filter(_R.via_registration_id.is_(None)).label("chosen"),
+            func.count().label("every"),
+        )
+        .where(_current(today))
+        .group_by(_R.person_id)
+        .subquery()
     )
-    chosen = automatic = 0
-    by_tier: dict[str, int] = {}
-    for tier, direct, n in split.all():
-        by_tier[tier] = by_tier.get(tier, 0) + n
-        if direct:
-            chosen += n
-        else:
-            automatic += n
+    persons, premium, chosen, every = (
+        await conn.execute(
+            select(
+                func.count(),
+                func.coalesce(func.sum(per_person.c.premium), 0),
+                func.coalesce(func.sum(per_person.c.chosen), 0),
+                func.coalesce(func.sum(per_person.c.every), 0),
+            )
+        )
+    ).one()
+    chosen, every = int(chosen), int(every)
+    by_tier = {"premium": int(premium), "basic": every - int(premium)}
     hosted = await conn.scalar(select(func.count()).select_from(t.bodies))
     return NationalCounts(
-        persons=int(persons or 0),
+        persons=int(persons),
         chosen=chosen,
-        automatic=automatic,
+        automatic=every - chosen,
         by_tier=by_tier,
         hosted_bodies=int(hosted or 0),
     )

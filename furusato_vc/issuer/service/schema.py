@@ -226,4 +226,15 @@ Index(
     registrations.c.relationship_mask,
     registrations.c.created_at,
     registrations.c.premium_approved_at,
+    registrations.c.via_registration_id,
+)
+#: the national view counts distinct persons with a current registration: an index-only,
+#: already sorted walk over this one
+Index(
+    "ix_registrations_person_current",
+    registrations.c.person_id,
+    registrations.c.state,
+    registrations.c.valid_until,
+    registrations.c.tier,
+    registrations.c.via_registration_id,
 )

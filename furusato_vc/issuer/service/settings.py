@@ -99,6 +99,7 @@ class ServiceSettings:
     @classmethod
     def from_environment(cls, *, database_url: str | None, base_url: str | None) -> ServiceSettings:
         """Settings from ``FURUSATO_SECRET`` (hex, comma-separated for rotation),
+        ``FURUSATO_DASHBOARD_THRESHOLD`` (small-cell suppression, default 10),
         ``FURUSATO_KEY_ENCRYPTION_KEY`` (hex, 32 bytes) or ``FURUSATO_SECRETS_FILE`` (a file
         holding both, as written by ``furusato-vc issuer init``), and the flags."""
         secrets_text = os.environ.get("FURUSATO_SECRET", "")
@@ -114,7 +115,9 @@ class ServiceSettings:
             kek_text = kek_text or values.get("FURUSATO_KEY_ENCRYPTION_KEY", "")
         rate = os.environ.get("FURUSATO_RATE_LIMIT_PER_MINUTE")
         pool = os.environ.get("FURUSATO_DATABASE_POOL_SIZE")
+        threshold = os.environ.get("FURUSATO_DASHBOARD_THRESHOLD")
         return cls(
+            dashboard_suppression_threshold=int(threshold) if threshold else 10,
             rate_limit_per_minute=int(rate) if rate else DEFAULT_RATE_LIMIT_PER_MINUTE,
             database_pool_size=int(pool) if pool else DEFAULT_DATABASE_POOL_SIZE,
             database_url=database_url

@@ -1,4 +1,4 @@
-"""dashboard columns: home_prefecture and relationship_mask on registrations, one index
+"""dashboard columns: home_prefecture and relationship_mask on registrations, two indexes
 
 Revision ID: 0003_dashboard
 Revises: 0001
@@ -32,6 +32,7 @@ _COLUMNS = (
     "relationship_mask",
     "created_at",
     "premium_approved_at",
+    "via_registration_id",
 )
 
 
@@ -52,10 +53,16 @@ def upgrade() -> None:
     op.execute(f"UPDATE registrations SET relationship_mask = {mask}, home_prefecture = {home}")  # noqa: S608
     with op.batch_alter_table("registrations", schema=None) as batch_op:
         batch_op.create_index("ix_registrations_dashboard", list(_COLUMNS), unique=False)
+        batch_op.create_index(
+            "ix_registrations_person_current",
+            ["person_id", "state", "valid_until", "tier", "via_registration_id"],
+            unique=False,
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("registrations", schema=None) as batch_op:
+        batch_op.drop_index("ix_registrations_person_current")
         batch_op.drop_index("ix_registrations_dashboard")
         batch_op.drop_column("relationship_mask")
         batch_op.drop_column("home_prefecture")
