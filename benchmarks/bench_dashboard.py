@@ -144,7 +144,7 @@ async def _expected_body(conn: Any, where: str, today: date) -> dict[str, Any]:
         f"AND {jst_day.format(col='premium_approved_at')} <= last "
         "AND (valid_until IS NULL OR valid_until >= to_char(last, 'YYYY-MM-DD'))) "
         "FROM months ORDER BY key",
-        t,
+        today,
     )
     renewals: dict[str, int] = {}
     for tier_name, days, n in await conn.fetch(
@@ -311,12 +311,34 @@ async def verify(
 # ---------------------------------------------------------------------------- main
 
 
+def _screenshot(path: str, token: str, out: Path) -> None:
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415 (only for --screenshot)
+
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path="/usr/bin/chromium", headless=True)
+        try:
+            context = browser.new_context(
+                viewport={"width": 1280, "height": 900},
+                locale="ja-JP",
+                extra_http_headers={"Authorization": f"Bearer {token}"},
+            )
+            page = context.new_page()
+            page.goto(BASE + path)
+            page.screenshot(path=str(out), full_page=True)
+        finally:
+            browser.close()
+    print(f"screenshot: {out}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database", default="furusato_dash_bench")
     parser.add_argument("--registrations", type=int, default=1_000_000)
     parser.add_argument("--loads", type=int, default=9)
     parser.add_argument("--reuse", action="store_true", help="keep an earlier run's database")
+    parser.add_argument(
+        "--screenshot", type=Path, help="save the municipality page (headless Chromium) here"
+    )
     args = parser.parse_args()
     url = f"postgresql://postgres@127.0.0.1:5432/{args.database}"
     now = int(datetime.now(tz=UTC).timestamp())
@@ -399,9 +421,15 @@ def main() -> None:
                     f"{view:<14}{form:<6}{statistics.median(times):>9.0f}"
                     f"{_percentile(times, 0.95):>9.0f}{max(times):>9.0f}"
                 )
+        if args.screenshot:
+            _screenshot(
+                f"/staff/bodies/{municipality}/dashboard", tokens[municipality], args.screenshot
+            )
     finally:
         server.terminate()
         server.wait(timeout=30)
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"load average during the run (1, 5, 15 min): {load} on {os.cpu_count()} CPUs")
     checker = asyncio.run(verify(url, documents, municipality, prefecture))
     print(
         f"\nmunicipality {municipality}, prefecture {prefecture}: {checker.checked} numbers "

@@ -9,6 +9,7 @@ hundred to a few thousand groups, whatever the number of rows (docs/dashboard.md
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -18,13 +19,18 @@ from furusato_vc.issuer.dashboard.build import BodyCounts, NationalCounts
 from furusato_vc.issuer.service import schema as t
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Awaitable, Callable, Mapping, Sequence
     from datetime import date
 
-    from sqlalchemy import ColumnElement
-    from sqlalchemy.ext.asyncio import AsyncConnection
+    from sqlalchemy import ColumnElement, Executable
+
+    #: runs one SELECT on a pooled connection of its own and returns its rows, so that the
+    #: independent queries of a view run side by side (the route builds it, see
+    #: routes_dashboard); each query sees its own snapshot
+    Reader = Callable[[Executable], Awaitable[Sequence[Sequence[Any]]]]
 
 __all__ = [
+    "Reader",
     "activity_attendance_by_month",
     "body_counts",
     "national_counts",
@@ -44,17 +50,17 @@ def _current(today: date) -> ColumnElement[bool]:
 
 
 async def activity_attendance_by_month(
-    conn: AsyncConnection, *, body_codes: Sequence[str], months: Sequence[str]
+    read: Reader, *, body_codes: Sequence[str], months: Sequence[str]
 ) -> Mapping[str, int] | None:
     """Hook for premium activity participation: attendances per month ("YYYY-MM") at
     ``body_codes``' activities. ``None`` until the activity and attendance tables exist
     (another change adds them); the dashboards then show a note instead of the line."""
-    del conn, body_codes, months
+    del read, body_codes, months
     return None
 
 
-async def _counts(conn: AsyncConnection, where: ColumnElement[bool], today: date) -> dict[str, Any]:
-    current = await conn.execute(
+async def _counts(read: Reader, where: ColumnElement[bool], today: date) -> dict[str, Any]:
+    current_q = (
         select(_R.body_code, _R.tier, _R.home_prefecture, _R.relationship_mask, func.count())
         .where(and_(where, _current(today)))
         .group_by(_R.body_code, _R.tier, _R.home_prefecture, _R.relationship_mask)
@@ -63,7 +69,7 @@ async def _counts(conn: AsyncConnection, where: ColumnElement[bool], today: date
     # the (creation day, approval day) pairs stay a few thousand groups)
     created_day = (_R.created_at + _JST_OFFSET) // _DAY
     approved_day = (_R.premium_approved_at + _JST_OFFSET) // _DAY
-    days = await conn.execute(
+    days_q = (
         select(
             created_day,
             approved_day,
@@ -74,7 +80,7 @@ async def _counts(conn: AsyncConnection, where: ColumnElement[bool], today: date
         .where(where)
         .group_by(created_day, approved_day)
     )
-    ending = await conn.execute(
+    ending_q = (
         select(_R.tier, _R.valid_until, func.count())
         .where(
             and_(
@@ -86,15 +92,17 @@ async def _counts(conn: AsyncConnection, where: ColumnElement[bool], today: date
         )
         .group_by(_R.tier, _R.valid_until)
     )
+    # three independent queries side by side (at most three pooled connections per view)
+    current, days, ending = await asyncio.gather(read(current_q), read(days_q), read(ending_q))
     by_group: dict[tuple[str, str | None, int], int] = {}
     by_body: dict[str, int] = {}
-    for body_code, tier, home, mask, n in current.all():
+    for body_code, tier, home, mask, n in current:
         key = (tier, home, int(mask))
         by_group[key] = by_group.get(key, 0) + n
         by_body[body_code] = by_body.get(body_code, 0) + n
     created: dict[int, tuple[int, int]] = {}
     approved: dict[int, tuple[int, int]] = {}
-    for c_day, a_day, n, active, premium in days.all():
+    for c_day, a_day, n, active, premium in days:
         was = created.get(int(c_day), (0, 0))
         created[int(c_day)] = (was[0] + n, was[1] + active)
         if a_day is not None:
@@ -103,7 +111,7 @@ async def _counts(conn: AsyncConnection, where: ColumnElement[bool], today: date
     return {
         "current": by_group,
         "created_by_day": created,
-        "ending": {(tier, until): n for tier, until, n in ending.all()},
+        "ending": {(tier, until): n for tier, until, n in ending},
         "approved_by_day": approved,
         "by_body": by_body,
     }
@@ -126,17 +134,17 @@ def _add(total: dict[str, Any], part: dict[str, Any]) -> dict[str, Any]:
 
 
 async def body_counts(
-    conn: AsyncConnection, *, body_code: str, today: date, months: Sequence[str]
+    read: Reader, *, body_code: str, today: date, months: Sequence[str]
 ) -> BodyCounts:
     """A municipality's registrations (every registration with its body code)."""
-    raw = await _counts(conn, _R.body_code == body_code, today)
+    raw = await _counts(read, _R.body_code == body_code, today)
     del raw["by_body"]
-    attendance = await activity_attendance_by_month(conn, body_codes=[body_code], months=months)
+    attendance = await activity_attendance_by_month(read, body_codes=[body_code], months=months)
     return BodyCounts(**raw, attendance_by_month=attendance)
 
 
 async def prefecture_counts(
-    conn: AsyncConnection, *, prefecture_code: str, today: date, months: Sequence[str]
+    read: Reader, *, prefecture_code: str, today: date, months: Sequence[str]
 ) -> BodyCounts:
     """A prefecture's view: the registrations at its municipalities (their codes share its
     two JIS digits, one index range) plus its own direct registrations; the prefecture
@@ -148,19 +156,21 @@ async def prefecture_counts(
     )
     own = _R.body_code == prefecture_code
     # two index ranges, counted apart and added (one OR of both is a sequential scan)
-    in_municipalities = await _counts(conn, municipalities, today)
+    in_municipalities = await _counts(read, municipalities, today)
     per_body: dict[str, int] = in_municipalities.pop("by_body")
-    direct = await _counts(conn, and_(own, _R.via_registration_id.is_(None)), today)
+    direct, split = await asyncio.gather(
+        _counts(read, and_(own, _R.via_registration_id.is_(None)), today),
+        read(
+            select(_R.via_registration_id.is_(None), func.count())
+            .where(and_(own, _current(today)))
+            .group_by(_R.via_registration_id.is_(None))
+        ),
+    )
     del direct["by_body"]
     raw = _add(in_municipalities, direct)
-    split = await conn.execute(
-        select(_R.via_registration_id.is_(None), func.count())
-        .where(and_(own, _current(today)))
-        .group_by(_R.via_registration_id.is_(None))
-    )
-    own_counts = {bool(direct): n for direct, n in split.all()}
+    own_counts = {bool(is_direct): n for is_direct, n in split}
     attendance = await activity_attendance_by_month(
-        conn, body_codes=[prefecture_code, *sorted(per_body)], months=months
+        read, body_codes=[prefecture_code, *sorted(per_body)], months=months
     )
     return BodyCounts(
         **raw,
@@ -171,7 +181,7 @@ async def prefecture_counts(
     )
 
 
-async def national_counts(conn: AsyncConnection, *, today: date) -> NationalCounts:
+async def national_counts(read: Reader, *, today: date) -> NationalCounts:
     """Distinct persons and registrations over every hosted body."""
     # one walk over the person index (in person order, so no sort): per person, their
     # current registrations, the premium ones and the ones they chose themselves
@@ -185,19 +195,17 @@ async def national_counts(conn: AsyncConnection, *, today: date) -> NationalCoun
         .group_by(_R.person_id)
         .subquery()
     )
-    persons, premium, chosen, every = (
-        await conn.execute(
-            select(
-                func.count(),
-                func.coalesce(func.sum(per_person.c.premium), 0),
-                func.coalesce(func.sum(per_person.c.chosen), 0),
-                func.coalesce(func.sum(per_person.c.every), 0),
-            )
+    [(persons, premium, chosen, every)] = await read(
+        select(
+            func.count(),
+            func.coalesce(func.sum(per_person.c.premium), 0),
+            func.coalesce(func.sum(per_person.c.chosen), 0),
+            func.coalesce(func.sum(per_person.c.every), 0),
         )
-    ).one()
+    )
     chosen, every = int(chosen), int(every)
     by_tier = {"premium": int(premium), "basic": every - int(premium)}
-    hosted = await conn.scalar(select(func.count()).select_from(t.bodies))
+    [(hosted,)] = await read(select(func.count()).select_from(t.bodies))
     return NationalCounts(
         persons=int(persons),
         chosen=chosen,

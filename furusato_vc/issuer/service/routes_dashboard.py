@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from typing import TYPE_CHECKING, Annotated, Final
+from typing import TYPE_CHECKING, Annotated, Any, Final
 
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -57,9 +57,12 @@ from furusato_vc.issuer.service.routes_staff import Role, StaffMember
 from furusato_vc.issuer.service.store import sha256
 
 if TYPE_CHECKING:
-    from sqlalchemy import RowMapping
+    from collections.abc import Sequence
+
+    from sqlalchemy import Executable, RowMapping
 
     from furusato_vc.issuer.dashboard.model import Dashboard
+    from furusato_vc.issuer.service.dashboard_store import Reader
     from furusato_vc.issuer.service.deps import ServiceState
 
 __all__ = ["SESSION_COOKIE", "router"]
@@ -250,15 +253,27 @@ async def own_dashboard(
 # ---------------------------------------------------------------------------- views
 
 
+def _reader(state: ServiceState) -> Reader:
+    """One pooled connection (and read-only transaction) per query, so that a view's
+    independent queries run side by side; database failures become
+    ``database_unavailable`` as everywhere else."""
+
+    async def read(statement: Executable) -> Sequence[Sequence[Any]]:
+        async with state.transaction() as conn:
+            return (await conn.execute(statement)).all()
+
+    return read
+
+
 async def _body_dashboard(state: ServiceState, code: str) -> Dashboard:
     body = state.registry.get(code)
     today = state.now().astimezone(JST).date()
     months = [key for key, _end in month_ends(today)]
-    async with state.transaction() as conn:
-        if body.is_prefecture:
-            counts = await prefecture_counts(conn, prefecture_code=code, today=today, months=months)
-        else:
-            counts = await body_counts(conn, body_code=code, today=today, months=months)
+    read = _reader(state)
+    if body.is_prefecture:
+        counts = await prefecture_counts(read, prefecture_code=code, today=today, months=months)
+    else:
+        counts = await body_counts(read, body_code=code, today=today, months=months)
     return build_body_dashboard(
         view="prefecture" if body.is_prefecture else "municipality",
         body=body,
@@ -271,8 +286,7 @@ async def _body_dashboard(state: ServiceState, code: str) -> Dashboard:
 
 async def _national_dashboard(state: ServiceState) -> Dashboard:
     today = state.now().astimezone(JST).date()
-    async with state.transaction() as conn:
-        counts = await national_counts(conn, today=today)
+    counts = await national_counts(_reader(state), today=today)
     return build_national_dashboard(
         counts, today=today, threshold=state.settings.dashboard_suppression_threshold
     )
