@@ -125,7 +125,7 @@ async def _insert(url: str, persons: list[dict[str, Any]], rows: list[dict[str, 
         await engine.dispose()
 
 
-def seed(service: Service, *, persons: int = 1500, seed: int = 7) -> Seeded:
+def seed(service: Service, *, persons: int = 1000, seed: int = 7) -> Seeded:
     now_dt = service.clock.now()
     today = now_dt.astimezone(JST).date()
     person_rows, rows = _rows(today, int(now_dt.timestamp()), persons, seed)

@@ -29,7 +29,7 @@ sync_api = pytest.importorskip("playwright.sync_api")
 
 
 def test_municipality_dashboard_renders_map_and_charts(service: Service) -> None:
-    seed(service, persons=800)
+    seed(service, persons=500)
     viewer = service.staff(KESENNUMA, "viewer")
     response = service.client.get(f"/staff/bodies/{KESENNUMA}/dashboard", headers=viewer)
     assert response.status_code == 200
