@@ -70,8 +70,8 @@ def main(source: Path) -> None:
         return round((p[0] - west) * scale_x * unit) + 10, round((north - p[1]) * unit) + 10
 
     shapes = {}
-    for code, ring in rings.items():
-        projected = [project(p) for p in ring]
+    for code, outline in rings.items():
+        projected = [project(p) for p in outline]
         deduplicated = [q for i, q in enumerate(projected) if i == 0 or q != projected[i - 1]]
         shapes[code] = " ".join(f"{x},{y}" for x, y in deduplicated)
     okinawa = [project(p) for p in rings["47"]]
