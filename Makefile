@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: system-deps setup lint typecheck contracts pytest test fuzz demo bench bench-kiosk bench-issuer-scale bench-import clean
+.PHONY: system-deps setup lint typecheck contracts pytest test fuzz demo bench bench-kiosk bench-issuer-scale bench-import bench-dashboard clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -79,6 +79,12 @@ bench: setup
 # Kiosk scan-to-verdict in headless Chromium (p50/p99 against the page's own no-op round trip)
 bench-kiosk: setup
 	$(BIN)/python benchmarks/bench_kiosk.py
+
+# Dashboards on PostgreSQL with 1 million registrations across 50 bodies: seeds a fresh
+# database (furusato_dash_bench, COPY), serves it, times each page and export (p50/p95) and
+# checks every number shown against independent SQL; see docs/dashboard.md.
+bench-dashboard: setup
+	$(BIN)/python benchmarks/bench_dashboard.py --registrations 1000000 --loads 9
 
 # Issuance latency at 10 thousand and at 10 million registrations (about an hour: the
 # prefill writes ~25 million rows); see docs/issuer-deployment.md.

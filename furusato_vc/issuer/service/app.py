@@ -32,6 +32,7 @@ from furusato_vc.issuer.service.deps import (
     problem_response,
 )
 from furusato_vc.issuer.service.premium import expire_lapsed_premium, today_in_japan
+from furusato_vc.issuer.service.routes_dashboard import router as dashboard_router
 from furusato_vc.issuer.service.routes_import import router as import_router
 from furusato_vc.issuer.service.routes_notices import router as notices_router
 from furusato_vc.issuer.service.routes_premium import router as premium_router
@@ -246,4 +247,5 @@ def create_app(
     app.include_router(premium_router)
     app.include_router(notices_router)
     app.include_router(import_router)
+    app.include_router(dashboard_router)
     return app

@@ -192,6 +192,7 @@ def _registrations(
 ) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """The rows of the body's registration and of its prefecture's record (``None`` for a
     prefecture's own import), as ``store.register`` writes them for the app."""
+    profile = member.profile.to_json()
     main = basic_registration_row(
         registration_id=b64url_encode(ctx.random.token_bytes(16)),
         body_code=ctx.body_code,
@@ -200,7 +201,8 @@ def _registrations(
         valid_until=ctx.valid_until,
         relationship_types=member.relationship_types,
         interests=member.interests,
-        profile_json=_json(member.profile.to_json()),
+        profile_json=_json(profile),
+        home_prefecture=member.profile.home_prefecture,
         via_registration_id=None,
         now=ctx.now,
     )

@@ -290,6 +290,10 @@ class ServiceSettings:
     notice_feed_lifetime: timedelta = timedelta(hours=24)
     benefits_lifetime: timedelta = timedelta(days=30)
     member_import: MemberImportSettings = MemberImportSettings()
+    # dashboards (docs/dashboard.md): counts under this are hidden (秘匿), and the browser
+    # session a staff member's token is exchanged for lasts this long
+    dashboard_suppression_threshold: int = 10
+    dashboard_session_lifetime: timedelta = timedelta(hours=8)
 
     def __post_init__(self) -> None:
         if not self.secrets or any(len(secret) < 32 for secret in self.secrets):
@@ -304,6 +308,8 @@ class ServiceSettings:
             raise ValueError("rate_limit_per_minute must be >= 0 and database_pool_size >= 1")
         if min(self.notice_feed_lifetime, self.benefits_lifetime).total_seconds() < 120:
             raise ValueError("notice_feed_lifetime and benefits_lifetime must be >= 2 minutes")
+        if self.dashboard_suppression_threshold < 1:
+            raise ValueError("dashboard_suppression_threshold must be at least 1")
         if self.base_url.endswith("/"):
             raise ValueError("base_url must not end with '/'")
 
@@ -321,6 +327,7 @@ class ServiceSettings:
     @classmethod
     def from_environment(cls, *, database_url: str | None, base_url: str | None) -> ServiceSettings:
         """Settings from ``FURUSATO_SECRET`` (hex, comma-separated for rotation),
+        ``FURUSATO_DASHBOARD_THRESHOLD`` (small-cell suppression, default 10),
         ``FURUSATO_KEY_ENCRYPTION_KEY`` (hex, 32 bytes) or ``FURUSATO_SECRETS_FILE`` (a file
         holding both, as written by ``furusato-vc issuer init``), ``FURUSATO_IMPORT_OFFER_DAYS``
         (the member import's offer lifetime, default 30), and the flags."""
@@ -338,6 +345,7 @@ class ServiceSettings:
         rate = os.environ.get("FURUSATO_RATE_LIMIT_PER_MINUTE")
         pool = os.environ.get("FURUSATO_DATABASE_POOL_SIZE")
         import_days = os.environ.get("FURUSATO_IMPORT_OFFER_DAYS")
+        threshold = os.environ.get("FURUSATO_DASHBOARD_THRESHOLD")
         return cls(
             premium=PremiumSettings.from_environment(os.environ),
             notice_link_domains=parse_link_domains(
@@ -346,6 +354,7 @@ class ServiceSettings:
             member_import=MemberImportSettings(
                 offer_lifetime=timedelta(days=int(import_days or 30))
             ),
+            dashboard_suppression_threshold=int(threshold) if threshold else 10,
             rate_limit_per_minute=int(rate) if rate else DEFAULT_RATE_LIMIT_PER_MINUTE,
             database_pool_size=int(pool) if pool else DEFAULT_DATABASE_POOL_SIZE,
             database_url=database_url

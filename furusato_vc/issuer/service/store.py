@@ -70,6 +70,7 @@ __all__ = [
     "record_from_row",
     "redeem_offer",
     "register",
+    "relationship_mask",
     "republish_due",
 ]
 
@@ -255,6 +256,12 @@ async def _person_id(
 # ---------------------------------------------------------------------------- registrations
 
 
+def relationship_mask(types: Sequence[RelationshipType]) -> int:
+    """The ``relationship_mask`` column: bit ``i`` for the ``i``-th type (① bit 0 … ④ bit 3)."""
+    order = list(RelationshipType)
+    return sum(1 << order.index(kind) for kind in set(types))
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RegistrationRecord:
     id: str
@@ -359,11 +366,15 @@ def basic_registration_row(
     relationship_types: Sequence[RelationshipType],
     interests: Sequence[str],
     profile_json: str,
+    home_prefecture: str | None,
     via_registration_id: str | None,
     now: int,
 ) -> dict[str, Any]:
     """Every column of a new, active basic registration (the app's and the member import's)."""
     return {
+        # dashboard copies of two JSON fields (schema.py, migration 0003_dashboard)
+        "home_prefecture": home_prefecture,
+        "relationship_mask": relationship_mask(relationship_types),
         "id": registration_id,
         "body_code": body_code,
         "person_id": person_id,
@@ -430,6 +441,7 @@ async def register(
             relationship_types=relationship_types,
             interests=interests,
             profile_json=_json(profile),
+            home_prefecture=profile.get("home_prefecture"),
             via_registration_id=via,
             now=now,
         )

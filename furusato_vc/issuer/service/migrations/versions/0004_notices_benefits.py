@@ -1,7 +1,7 @@
 """notices and benefits (issue 9)
 
 Revision ID: 0004_notices_benefits
-Revises: 0002
+Revises: 0003_dashboard
 Create Date: 2026-11-24 03:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004_notices_benefits"
-down_revision = "0002"
+down_revision = "0003_dashboard"
 branch_labels = None
 depends_on = None
 
