@@ -52,11 +52,26 @@ def _current(today: date) -> ColumnElement[bool]:
 async def activity_attendance_by_month(
     read: Reader, *, body_codes: Sequence[str], months: Sequence[str]
 ) -> Mapping[str, int] | None:
-    """Hook for premium activity participation: attendances per month ("YYYY-MM") at
-    ``body_codes``' activities. ``None`` until the activity and attendance tables exist
-    (another change adds them); the dashboards then show a note instead of the line."""
-    del read, body_codes, months
-    return None
+    """Premium activity participation: accepted attendances (check-ins and accepted
+    evidence, migration 0002) per month ("YYYY-MM", the Japan date of the attendance) at
+    activities of ``body_codes``, for the months shown."""
+    if not months:
+        return {}
+    month = func.substr(t.attendances.c.attended_on, 1, 7)
+    rows = await read(
+        select(month, func.count())
+        .select_from(t.attendances)
+        .join(t.activities, t.activities.c.id == t.attendances.c.activity_pk)
+        .where(
+            and_(
+                t.activities.c.body_code.in_(list(body_codes)),
+                t.attendances.c.attended_on >= f"{min(months)}-01",
+                t.attendances.c.attended_on < f"{max(months)}-99",
+            )
+        )
+        .group_by(month)
+    )
+    return {str(m): int(n) for m, n in rows}
 
 
 async def _counts(read: Reader, where: ColumnElement[bool], today: date) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from furusato_vc.issuer.service import create_app
 from tests.issuer.service.conftest import KESENNUMA, MINAMIMINOWA, MIYAGI, Service
 from tests.issuer.service.dashboard_fixtures import TYPES, Seeded, seed, sql
 from tests.issuer.service.flows import assert_problem, register
+from tests.issuer.service.premium_flows import create_activity, person
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -464,3 +465,29 @@ def test_sign_in_refuses_wrong_tokens_and_cross_site_posts_and_sign_out_clears(
     )
     own = service.client.get("/staff/dashboard", follow_redirects=False)
     assert own.headers["location"] == "/staff/login"
+
+
+def test_premium_chart_counts_accepted_attendances_per_month(service: Service) -> None:
+    """The premium chart's attendance line: check-ins accepted by the service (migration
+    0002), per Japan month, at the body's activities only."""
+    reviewer = service.staff(KESENNUMA, "reviewer")
+    activity = create_activity(service, KESENNUMA, reviewer)
+    elsewhere = create_activity(service, MINAMIMINOWA, service.staff(MINAMIMINOWA, "reviewer"))
+    for _ in range(3):
+        who = person(service)
+        who.register(KESENNUMA)
+        assert who.check_in(KESENNUMA, activity["check_in_qr"]).status_code == 201
+    other = person(service)
+    other.register(MINAMIMINOWA)
+    assert other.check_in(MINAMIMINOWA, elsewhere["check_in_qr"]).status_code == 201
+    viewer = service.staff(KESENNUMA, "viewer")
+    path = f"/staff/bodies/{KESENNUMA}/dashboard.json"
+    with _client(service, dashboard_suppression_threshold=1) as client:
+        document = client.get(path, headers=viewer).json()
+    [series] = [s for s in document["series"] if s["id"] == "premium_monthly"]
+    month = _today(service).strftime("%Y-%m")
+    attendance = _series(document, "premium_monthly")["attendance"]
+    assert attendance[series["months"].index(month)] == 3
+    assert sum(v or 0 for v in attendance) == 3
+    hidden = service.client.get(path, headers=viewer).json()  # 3 < 10: suppressed
+    assert _series(hidden, "premium_monthly")["attendance"][series["months"].index(month)] is None
