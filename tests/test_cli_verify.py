@@ -969,6 +969,7 @@ VERIFY_PATH = (
     "furusato_vc/core/sdjwtvc/type_metadata.py",
     "furusato_vc/core/statuslist/reference.py",
     "furusato_vc/core/registration/claims.py",
+    "furusato_vc/core/registration/profile.py",  # the field rules claims.py applies
     "furusato_vc/core/registration/bodies.py",
     "furusato_vc/core/qrtext.py",
     "furusato_vc/core/base45.py",
