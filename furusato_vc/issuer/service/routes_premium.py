@@ -16,7 +16,7 @@ import re
 import warnings
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Annotated, Any, Final
+from typing import TYPE_CHECKING, Annotated, Any, Final
 
 from cryptography import x509
 from fastapi import APIRouter, Header, Query, Request
@@ -61,6 +61,7 @@ from furusato_vc.issuer.activity import verify_attendance
 from furusato_vc.issuer.service import schema as t
 from furusato_vc.issuer.service.audit import append_audit
 from furusato_vc.issuer.service.deps import ServiceState, run_idempotent, state_of
+from furusato_vc.issuer.service.ocsp_fetch import fetch_ocsp_responses
 from furusato_vc.issuer.service.premium import (
     REASON_TEXT,
     EndReason,
@@ -84,6 +85,9 @@ from furusato_vc.issuer.service.store import (
     load_registration,
     person_ref,
 )
+
+if TYPE_CHECKING:
+    from furusato_vc.core.identity.ocsp import FetchedOcspResponse
 
 __all__ = ["NotEligibleError", "router"]
 
@@ -267,13 +271,30 @@ async def proof_jpki(payload: JpkiProofIn, request: Request) -> Response:
     ref = _account_ref(state, payload.account)
     _open_nonce(state, payload.nonce, ref)
     certificate = b64url_decode(payload.certificate)
+    ocsp_answers: list[FetchedOcspResponse] = []
+    source = config.ocsp
+    if source is not None:
+        try:
+            leaf = x509.load_der_x509_certificate(certificate)
+        except ValueError:
+            leaf = None  # not DER: the core refuses it (identity_certificate_untrusted)
+        if leaf is not None:  # the responder is asked in a worker thread (blocking I/O)
+            ocsp_answers = await run_in_threadpool(
+                fetch_ocsp_responses,
+                source,
+                certificate=leaf,
+                intermediates=config.intermediates,
+                trust_roots=config.trust_roots,
+                random=state.random,
+            )
     proofed = verify_jpki_signature(
         payload.nonce.encode("ascii"),
         b64url_decode(payload.signature),
         certificate=certificate,
         trust_roots=config.trust_roots,
         intermediates=config.intermediates,
-        crls=config.revocation.current_crls(),
+        crls=() if config.revocation is None else config.revocation.current_crls(),
+        ocsp_responses=ocsp_answers,
         now=state.now(),
         secret=state.settings.person_key_secret,
         bodies=state.registry,

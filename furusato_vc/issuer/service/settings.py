@@ -25,6 +25,7 @@ from furusato_vc.core.premium.oidc_identity import (
     parse_provider_jwks,
 )
 from furusato_vc.issuer.member_import import ImportLimits
+from furusato_vc.issuer.service.ocsp_fetch import OcspSource
 from furusato_vc.issuer.status import StatusListConfig
 
 if TYPE_CHECKING:
@@ -85,15 +86,19 @@ class CrlDirectory:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class JpkiSettings:
     """The My Number Card signing-certificate backend: J-LIS roots (and intermediates) and
-    the revocation source."""
+    where revocation is learnt: CRLs (``revocation``), an OCSP responder (``ocsp``), or both
+    (a "revoked" from either wins; either "good" answer is enough)."""
 
     trust_roots: tuple[x509.Certificate, ...]
-    revocation: RevocationSource
+    revocation: RevocationSource | None = None
+    ocsp: OcspSource | None = None
     intermediates: tuple[x509.Certificate, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.trust_roots:
             raise ValueError("JPKI proofing needs at least one trust root")
+        if self.revocation is None and self.ocsp is None:
+            raise ValueError("JPKI proofing needs a CRL source or an OCSP responder")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -119,7 +124,8 @@ class PremiumSettings:
 
         * ``FURUSATO_JPKI_ROOTS`` (PEM file of the J-LIS roots), ``FURUSATO_JPKI_INTERMEDIATES``
           (PEM file), ``FURUSATO_JPKI_CRL_DIR`` (directory of DER ``*.crl`` kept current by
-          cron) — JPKI proofing is on when the roots and the CRL directory are given;
+          cron) and/or ``FURUSATO_JPKI_OCSP_URL`` (the OCSP responder) — JPKI proofing is on
+          when the roots and at least one revocation source are given;
         * ``FURUSATO_OIDC_ISSUER``, ``FURUSATO_OIDC_CLIENT_ID``, ``FURUSATO_OIDC_JWKS`` (file),
           ``FURUSATO_OIDC_ADDRESS_CLAIM`` (dotted path, e.g. ``address.municipality_code``),
           ``FURUSATO_OIDC_ALGORITHMS`` (comma-separated, default ES256);
@@ -133,18 +139,25 @@ class PremiumSettings:
         """
         jpki = None
         roots, crl_dir = environ.get("FURUSATO_JPKI_ROOTS"), environ.get("FURUSATO_JPKI_CRL_DIR")
-        if bool(roots) != bool(crl_dir):
-            raise ValueError("FURUSATO_JPKI_ROOTS and FURUSATO_JPKI_CRL_DIR go together")
-        if roots and crl_dir:
+        ocsp_url = environ.get("FURUSATO_JPKI_OCSP_URL")
+        if bool(roots) != bool(crl_dir or ocsp_url):
+            raise ValueError(
+                "FURUSATO_JPKI_ROOTS goes together with FURUSATO_JPKI_CRL_DIR and/or "
+                "FURUSATO_JPKI_OCSP_URL"
+            )
+        if roots:
             middle = environ.get("FURUSATO_JPKI_INTERMEDIATES")
-            if not Path(crl_dir).is_dir():
+            if crl_dir and not Path(crl_dir).is_dir():
                 raise ValueError("FURUSATO_JPKI_CRL_DIR is not a directory")
+            if ocsp_url and not ocsp_url.startswith(("http://", "https://")):
+                raise ValueError("FURUSATO_JPKI_OCSP_URL must be an http(s) URL")
             jpki = JpkiSettings(
                 trust_roots=tuple(x509.load_pem_x509_certificates(Path(roots).read_bytes())),
                 intermediates=tuple(x509.load_pem_x509_certificates(Path(middle).read_bytes()))
                 if middle
                 else (),
-                revocation=CrlDirectory(Path(crl_dir)),
+                revocation=CrlDirectory(Path(crl_dir)) if crl_dir else None,
+                ocsp=OcspSource(responder_url=ocsp_url) if ocsp_url else None,
             )
         oidc = None
         if environ.get("FURUSATO_OIDC_ISSUER"):

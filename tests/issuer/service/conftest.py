@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 
 import asyncpg  # type: ignore[import-untyped]
 import pytest
+from cryptography import x509
+from cryptography.x509 import ocsp
 from fastapi.testclient import TestClient
 
 from furusato_vc.core.jose import SoftwareSigner, generate_es256_private_key
@@ -23,6 +25,7 @@ from furusato_vc.core.premium.oidc_identity import OidcProvider
 from furusato_vc.issuer.service import ServiceSettings, create_app
 from furusato_vc.issuer.service.admin import add_staff, host_body
 from furusato_vc.issuer.service.migrate import upgrade
+from furusato_vc.issuer.service.ocsp_fetch import OcspSource
 from furusato_vc.issuer.service.settings import JpkiSettings, PremiumSettings, StaticRevocation
 from furusato_vc.runtime import SystemRandom
 from tests.core.identity import jpki_fixtures as pki
@@ -106,6 +109,7 @@ class Service:
     settings: ServiceSettings
     clock: SteppingClock
     backend: str
+    ocsp: FakeOcspResponder | None = None
 
     def issuer(self, code: str) -> str:
         return f"{self.settings.base_url}/bodies/{code}"
@@ -177,6 +181,58 @@ def service(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Service]
 def premium_service(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Service]:
     """The service with premium registration on: JPKI proofing against the test CA."""
     yield from _service(request.param, tmp_path, premium=premium_settings())
+
+
+class FakeOcspResponder:
+    """The J-LIS OCSP responder of the test PKI: answers each request (CertID by hash, with
+    its nonce) "good", or "revoked" for the serials in ``revoked``; ``down`` refuses."""
+
+    def __init__(self) -> None:
+        self.revoked: set[int] = set()
+        self.down = False
+        self.asked: list[int] = []
+
+    def __call__(self, url: str, request: bytes) -> bytes:
+        del url
+        if self.down:
+            raise OSError("connection refused")
+        asked = ocsp.load_der_ocsp_request(request)
+        self.asked.append(asked.serial_number)
+        nonce = next(
+            (e.value.nonce for e in asked.extensions if isinstance(e.value, x509.OCSPNonce)),
+            None,
+        )
+        intermediate = pki.intermediate()
+        issuer = pki.root() if asked.serial_number == intermediate.cert.serial_number else None
+        return pki.ocsp_response(
+            intermediate.cert if issuer else pki.leaf(),
+            issuer or intermediate,
+            serial=asked.serial_number,
+            status=ocsp.OCSPCertStatus.REVOKED
+            if asked.serial_number in self.revoked
+            else ocsp.OCSPCertStatus.GOOD,
+            this_update=FIXED_NOW - timedelta(minutes=10),
+            next_update=FIXED_NOW + timedelta(days=2),
+            nonce=nonce,
+        )
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def premium_service_ocsp(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Service]:
+    """Premium with JPKI revocation by OCSP only (no CRLs); ``service.ocsp`` is the fake
+    responder the test steers."""
+    responder = FakeOcspResponder()
+    settings = dataclasses.replace(
+        premium_settings(),
+        jpki=JpkiSettings(
+            trust_roots=(pki.root().cert,),
+            intermediates=(pki.intermediate().cert,),
+            ocsp=OcspSource(responder_url="http://ocsp.test.example/", fetch=responder),
+        ),
+    )
+    for made in _service(request.param, tmp_path, premium=settings):
+        made.ocsp = responder
+        yield made
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

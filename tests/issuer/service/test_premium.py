@@ -730,6 +730,39 @@ def test_evidence_through_the_wallet_client(premium_service: Service) -> None:
     assert refused.value.code is ErrorCode.EVIDENCE_TYPE_NOT_ALLOWED
 
 
+def test_proofing_with_ocsp_asks_about_the_certificate_and_its_ca(
+    premium_service_ocsp: Service,
+) -> None:
+    service = premium_service_ocsp
+    assert service.ocsp is not None
+    who = person(service)
+    who.register(KESENNUMA)
+    proofed = who.prove()
+    assert proofed.status_code == 200, proofed.text
+    assert service.ocsp.asked == [pki.LEAF_SERIAL, pki.intermediate().cert.serial_number]
+
+
+def test_a_certificate_the_responder_says_is_revoked_is_refused(
+    premium_service_ocsp: Service,
+) -> None:
+    """A move or a new name revokes the JPKI signing certificate: proofing with it fails."""
+    service = premium_service_ocsp
+    assert service.ocsp is not None
+    service.ocsp.revoked.add(pki.LEAF_SERIAL)
+    who = person(service)
+    who.register(KESENNUMA)
+    assert_problem(who.prove(), ErrorCode.IDENTITY_CERTIFICATE_REVOKED, 400)
+
+
+def test_proofing_fails_closed_when_the_responder_is_down(premium_service_ocsp: Service) -> None:
+    service = premium_service_ocsp
+    assert service.ocsp is not None
+    service.ocsp.down = True
+    who = person(service)
+    who.register(KESENNUMA)
+    assert_problem(who.prove(), ErrorCode.IDENTITY_REVOCATION_UNKNOWN, 400)
+
+
 def test_proofing_is_off_without_a_backend(service: Service) -> None:
     who = person(service)
     who.register(KESENNUMA)

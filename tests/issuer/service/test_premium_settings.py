@@ -45,11 +45,22 @@ def test_everything_is_read_from_the_environment(tmp_path: Path) -> None:
     assert settings.jpki.trust_roots == (pki.root().cert,)
     assert isinstance(settings.jpki.revocation, CrlDirectory)
     assert len(settings.jpki.revocation.current_crls()) == 1
+    assert settings.jpki.ocsp is None
     assert settings.oidc is not None
     assert settings.oidc.address_code_claim == ("address", "municipality_code")
     assert settings.oidc.algorithms == frozenset({IdTokenAlgorithm.ES256})
     assert (settings.rules.min_activities, settings.rules.exclude_own_prefecture) == (4, True)
     assert settings.rules.max_premium_registrations == 3  # the national default stays
+
+
+def test_an_ocsp_responder_alone_is_a_revocation_source(tmp_path: Path) -> None:
+    environ = _files(tmp_path) | {"FURUSATO_JPKI_OCSP_URL": "http://ocsp.jpki.example/"}
+    del environ["FURUSATO_JPKI_CRL_DIR"]
+    settings = PremiumSettings.from_environment(environ)
+    assert settings.jpki is not None
+    assert settings.jpki.revocation is None
+    assert settings.jpki.ocsp is not None
+    assert settings.jpki.ocsp.responder_url == "http://ocsp.jpki.example/"
 
 
 def test_nothing_set_means_no_proofing_and_the_national_rules() -> None:
@@ -61,6 +72,7 @@ def test_nothing_set_means_no_proofing_and_the_national_rules() -> None:
 def test_a_crl_file_changed_on_disk_is_read_again(tmp_path: Path) -> None:
     settings = PremiumSettings.from_environment(_files(tmp_path))
     assert settings.jpki is not None
+    assert settings.jpki.revocation is not None
     before = settings.jpki.revocation.current_crls()
     newer = pki.crl(pki.intermediate(), revoked=(pki.LEAF_SERIAL,))
     target = tmp_path / "crl" / "intermediate.crl"
@@ -72,7 +84,8 @@ def test_a_crl_file_changed_on_disk_is_read_again(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("drop", "change", "message"),
     [
-        ("FURUSATO_JPKI_CRL_DIR", {}, "go together"),
+        ("FURUSATO_JPKI_CRL_DIR", {}, "goes together"),
+        (None, {"FURUSATO_JPKI_OCSP_URL": "ftp://ocsp.example"}, "http"),
         (None, {"FURUSATO_JPKI_CRL_DIR": "/nonexistent"}, "not a directory"),
     ],
 )
