@@ -52,6 +52,7 @@ __all__ = [
     "add_months",
     "applicant_for",
     "approve_application",
+    "check_not_premium_elsewhere",
     "checklist_json",
     "end_premium",
     "expire_lapsed_premium",
@@ -184,6 +185,30 @@ async def _premium_codes(conn: AsyncConnection, person_key: str, person_id: str)
         )
     )
     return tuple(sorted(set(rows.scalars().all())))
+
+
+async def check_not_premium_elsewhere(
+    conn: AsyncConnection, *, person_key: str, registration: RegistrationRecord
+) -> None:
+    """One person holds premium with a body once, whichever app account applies: the cap
+    counts bodies, so a second premium at the same body (another account of the same
+    proofed person) is refused here.
+
+    Raises:
+        IssuanceError: ``registration_exists``.
+    """
+    other = await conn.scalar(
+        select(t.registrations.c.id).where(
+            and_(
+                t.registrations.c.premium_state == "active",
+                t.registrations.c.premium_person_key == person_key,
+                t.registrations.c.body_code == registration.body_code,
+                t.registrations.c.id != registration.id,
+            )
+        )
+    )
+    if other is not None:
+        raise IssuanceError(ErrorCode.REGISTRATION_EXISTS, "premium is already held with this body")
 
 
 async def _attended(conn: AsyncConnection, registration_id: str) -> tuple[ActivityAttendance, ...]:

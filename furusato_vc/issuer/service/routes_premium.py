@@ -69,6 +69,7 @@ from furusato_vc.issuer.service.premium import (
     applicant_for,
     application_json,
     approve_application,
+    check_not_premium_elsewhere,
     checklist_json,
     end_premium,
     evaluate,
@@ -1042,6 +1043,9 @@ async def apply_premium(registration_id: str, payload: ApplicationIn, request: R
         checklist = checklist_json(result)
         if not result.eligible or identity is None:
             raise NotEligibleError(checklist)
+        await check_not_premium_elsewhere(
+            conn, person_key=identity.person_key, registration=registration
+        )
         now = state.now_s()
         application = {
             "id": b64url_encode(state.random.token_bytes(12)),
@@ -1260,6 +1264,9 @@ async def decide_application(
             )
             if not result.eligible or identity is None:
                 raise NotEligibleError(checklist_json(result))
+            await check_not_premium_elsewhere(
+                conn, person_key=identity.person_key, registration=registration
+            )
             until = await approve_application(
                 conn,
                 application=dict(row),

@@ -228,6 +228,21 @@ def test_a_fourth_premium_registration_is_refused(premium_service_wide: Service)
     assert [item["rule"] for item in body["checklist"] if not item["passed"]] == ["premium_limit"]
 
 
+def test_premium_twice_at_one_body_through_a_second_account_is_refused(
+    premium_service: Service,
+) -> None:
+    """The same person (the same certificate, so the same person key) with a second app
+    account: registering again is possible, premium again at the same body is not."""
+    service = premium_service
+    first = person(service)
+    _premium(service, first)
+    second = person(service)  # a new phone, a new account
+    second.register(KESENNUMA)
+    assert second.prove().status_code == 200
+    attend_three(service, second, KESENNUMA, service.staff(KESENNUMA, "reviewer"))
+    assert_problem(second.apply(KESENNUMA), ErrorCode.REGISTRATION_EXISTS, 409)
+
+
 def test_a_pending_application_cannot_be_made_twice(premium_service: Service) -> None:
     service = premium_service
     who = person(service)
