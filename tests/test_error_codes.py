@@ -203,6 +203,7 @@ SNAPSHOT: tuple[tuple[str, str], ...] = (
     ("import_csv_invalid", "format"),
     ("import_row_duplicate", "issuance"),
     ("import_member_changed", "issuance"),
+    ("notice_feed_rollback", "verification"),
 )
 
 

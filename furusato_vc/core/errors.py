@@ -179,6 +179,7 @@ class ErrorCode(StrEnum):
     ATTENDANCE_KEY_NOT_BOUND = "attendance_key_not_bound"
     ATTENDANCE_LOCATION_REQUIRED = "attendance_location_required"
     ATTENDANCE_OUTSIDE_GEOFENCE = "attendance_outside_geofence"
+    NOTICE_FEED_ROLLBACK = "notice_feed_rollback"
 
     # --- issuance: the issuer refuses to build this
     REGISTRATION_CLAIMS_INVALID = "registration_claims_invalid"

@@ -605,6 +605,10 @@ _MESSAGES: dict[ErrorCode, Message] = {
         ja="この会員はすでに取り込み済みで、内容が前回と異なります。変更は反映しません。",
         en="This member was imported before with different data; the change is not applied.",
     ),
+    _C.NOTICE_FEED_ROLLBACK: _M(
+        ja="以前に受け取ったものより古いお知らせが届きました。表示しません。",
+        en="These notices are older than ones already received and are not shown.",
+    ),
 }
 
 MESSAGES: Mapping[ErrorCode, Message] = MappingProxyType(_MESSAGES)

@@ -9,7 +9,8 @@ public, cacheable document, the same for every registrant.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Final
 
 from furusato_vc.core.errors import (
@@ -28,7 +29,7 @@ from furusato_vc.core.notices import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Collection, Sequence
+    from collections.abc import Collection, Mapping, Sequence
     from datetime import datetime
 
     from furusato_vc.core.notices import Notice, VerifiedNoticeFeed
@@ -82,6 +83,8 @@ class FeedFailure:
 class NoticesResult:
     notices: tuple[HolderNotice, ...]
     failures: tuple[FeedFailure, ...]
+    # the highest feed sequence seen per body, this time included (the wallet keeps it)
+    sequences: Mapping[str, int] = field(default_factory=dict)
 
 
 def feed_url(issuer: str) -> str:
@@ -130,22 +133,35 @@ def collect_notices(
     transport: Transport,
     now: datetime,
     interests: Collection[str] | None,
+    seen: Mapping[str, int] | None = None,
 ) -> NoticesResult:
     """Fetch, verify and filter the feeds of ``subscriptions`` (one request per body).
-    A feed that fails is reported in ``failures``; the others are still shown."""
+    A feed that fails is reported in ``failures``; the others are still shown.
+
+    ``seen`` is the highest feed sequence already seen per body: a validly signed but older
+    feed (a cache or an attacker replaying one from before a notice was withdrawn) is a
+    failure, ``notice_feed_rollback``; an equal one is the same feed again."""
     out: list[HolderNotice] = []
     failures: list[FeedFailure] = []
+    sequences = dict(seen or {})
     at = to_numeric_date(now)
     for subscription in subscriptions:
         try:
             feed = fetch_feed(
                 transport, issuer=subscription.issuer, trust=subscription.trust, now=now
             )
+            previous = sequences.get(subscription.body_code)
+            if previous is not None and feed.header.sequence < previous:
+                raise VerificationError(
+                    ErrorCode.NOTICE_FEED_ROLLBACK,
+                    f"sequence {feed.header.sequence} after {previous}",
+                )
         except FurusatoError as error:
             failures.append(
                 FeedFailure(body_code=subscription.body_code, code=error.code, detail=error.detail)
             )
             continue
+        sequences[subscription.body_code] = feed.header.sequence
         out.extend(
             HolderNotice(
                 body_code=subscription.body_code,
@@ -156,4 +172,8 @@ def collect_notices(
                 feed.notices, tier=subscription.tier, interests=interests, at=at
             )
         )
-    return NoticesResult(notices=tuple(sorted(out, key=_order)), failures=tuple(failures))
+    return NoticesResult(
+        notices=tuple(sorted(out, key=_order)),
+        failures=tuple(failures),
+        sequences=MappingProxyType(sequences),
+    )

@@ -14,7 +14,8 @@ State document (``furusato-wallet/1``)::
                 "expires_at", "received_at", "issuer_keys": [JWK…],
                 "copies": [{"format", "credential", "key_id", "used_at"}…]}…],
      "status": {uri: {"token": JWT, "fetched_at": int}},
-     "preferences": {"interests": [tag…] | null}}   # optional; null: every notice
+     "preferences": {"interests": [tag…] | null,    # optional; null: every notice
+                     "feed_sequences": {body_code: int}}}  # newest notices feed seen
 """
 
 from __future__ import annotations
@@ -283,6 +284,7 @@ class Wallet:
         self._status: dict[str, tuple[str, int]] = {}  # uri -> (token, fetched at)
         self._verified: dict[str, VerifiedStatusList] = {}  # the same tokens, verified
         self._interests: tuple[str, ...] | None = None  # notice preferences (local only)
+        self._feed_sequences: dict[str, int] = {}  # highest notices-feed sequence per body
 
     @classmethod
     def open(
@@ -346,6 +348,12 @@ class Wallet:
             if not isinstance(interests, list) or not all(isinstance(v, str) for v in interests):
                 raise _corrupt("preferences.interests")
             wallet._interests = tuple(interests)
+        sequences = preferences.get("feed_sequences", {})
+        if not isinstance(sequences, dict) or not all(
+            isinstance(v, int) and not isinstance(v, bool) for v in sequences.values()
+        ):
+            raise _corrupt("preferences.feed_sequences")
+        wallet._feed_sequences = dict(sequences)
         return wallet
 
     # ------------------------------------------------------------------ persistence
@@ -362,7 +370,8 @@ class Wallet:
                 for uri, (token, fetched) in self._status.items()
             },
             "preferences": {
-                "interests": None if self._interests is None else list(self._interests)
+                "interests": None if self._interests is None else list(self._interests),
+                "feed_sequences": dict(self._feed_sequences),
             },
         }
         self._storage.write(dumps_compact(document).encode("utf-8"))
@@ -686,6 +695,10 @@ class Wallet:
         card's tier and :attr:`interests`. Only those bodies' feeds are fetched. Without
         ``trust`` each feed is verified with the keys the body's cards were verified with.
 
+        A feed older (by its signed sequence) than one this wallet has already shown is
+        refused (``notice_feed_rollback``), so a withdrawn notice cannot come back from a
+        stale cache or a replay.
+
         Raises:
             nothing for a feed that cannot be fetched or verified: it is listed in
             ``failures`` and its notices are not shown.
@@ -704,9 +717,17 @@ class Wallet:
             )
             for card in sorted(best.values(), key=lambda c: c.body_code)
         ]
-        return collect_notices(
-            subscriptions, transport=transport, now=self._now(), interests=self._interests
+        result = collect_notices(
+            subscriptions,
+            transport=transport,
+            now=self._now(),
+            interests=self._interests,
+            seen=self._feed_sequences,
         )
+        if dict(result.sequences) != self._feed_sequences:
+            self._feed_sequences = dict(result.sequences)
+            self.save()  # an older feed must never be shown after a newer one
+        return result
 
     # ------------------------------------------------------------------ presenting
 

@@ -127,3 +127,26 @@ def test_offline_wallet_reports_the_body(service: Service) -> None:
     transport.before = lambda _sent: HttpResponse(status=503, headers={}, body=b"")
     [failure] = wallet.notices(transport=transport).failures
     assert failure.code is ErrorCode.ISSUER_UNAVAILABLE
+
+
+def test_an_older_feed_is_refused_after_a_newer_one_even_after_reopening(
+    service: Service,
+) -> None:
+    """A withdrawn notice must not come back from a stale cache or a replayed feed: the
+    wallet remembers the newest signed sequence it showed, across restarts."""
+    reviewer = service.staff(KESENNUMA, "reviewer")
+    notice_id = publish(service, reviewer, title_ja="取り下げ予定").json()["notice_id"]
+    storage = MemoryStorage()
+    wallet = _wallet_with_card(service, storage)
+    old_feed = service.client.get(f"/bodies/{KESENNUMA}/notices").content
+    assert _titles(wallet, service) == {"取り下げ予定"}
+    _send(service, "POST", f"/staff/bodies/{KESENNUMA}/notices/{notice_id}/withdraw", reviewer)
+    assert _titles(wallet, service) == set()
+    reopened = Wallet.open(storage=storage, clock=service.clock, random=SystemRandom())
+    replay = ServiceTransport(service)
+    replay.before = lambda _sent: HttpResponse(status=200, headers={}, body=old_feed)
+    result = reopened.notices(transport=replay)
+    assert result.notices == ()
+    [failure] = result.failures
+    assert (failure.body_code, failure.code) == (KESENNUMA, ErrorCode.NOTICE_FEED_ROLLBACK)
+    assert _titles(reopened, service) == set()  # the current feed is still accepted
