@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import calendar
 import hashlib
+import hmac
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Final
 
 from sqlalchemy import and_, func, or_, select, text, update
 
-from furusato_vc.core.errors import ErrorCode, IssuanceError, RequestError
+from furusato_vc.core.encoding import b64url_decode
+from furusato_vc.core.errors import ErrorCode, IssuanceError, RequestError, VerificationError
 from furusato_vc.core.premium.eligibility import (
     ActivityAttendance,
     Applicant,
@@ -44,15 +46,18 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
 
     from furusato_vc.core.registration.bodies import BodyRegistry
+    from furusato_vc.core.statuslist.reference import StatusReference
     from furusato_vc.issuer.service.settings import ServiceSettings
 
 __all__ = [
     "EndReason",
+    "OwnStatus",
     "StoredIdentity",
     "add_months",
     "applicant_for",
     "approve_application",
     "check_not_premium_elsewhere",
+    "check_own_card",
     "checklist_json",
     "end_premium",
     "expire_lapsed_premium",
@@ -185,6 +190,73 @@ async def _premium_codes(conn: AsyncConnection, person_key: str, person_id: str)
         )
     )
     return tuple(sorted(set(rows.scalars().all())))
+
+
+@dataclass
+class OwnStatus:
+    """A presented card's status is looked up in this service's own database after its
+    signatures are checked (no staleness, no fetch); this records the reference to look up
+    (:func:`check_own_card`)."""
+
+    seen: list[StatusReference] = field(default_factory=list)
+
+    def check(self, reference: StatusReference, *, issuer: str, now: int, max_age: int) -> None:
+        del issuer, now, max_age
+        self.seen.append(reference)
+
+
+async def check_own_card(
+    conn: AsyncConnection,
+    *,
+    body: BodyRecord,
+    seen: list[StatusReference],
+    registration_id: str,
+    holder_jkt: str,
+) -> None:
+    """The presented card was issued by ``body`` to ``registration_id``'s holder key and is
+    valid now: its status entry (the one reference the verification recorded) belongs to that
+    registration, records that holder key (RFC 7638 thumbprint) and holds VALID.
+
+    Raises:
+        VerificationError: ``status_not_checked`` (no status claim), ``attendance_key_not_bound``
+            (another body's list, another registration or holder key, or a card issued before
+            holder keys were recorded), ``credential_revoked``, ``credential_suspended``.
+    """
+    if len(seen) != 1:
+        raise VerificationError(ErrorCode.STATUS_NOT_CHECKED, "the card has no status entry")
+    reference = seen[0]
+    prefix = f"{body.issuer_id}/status/"
+    list_text = reference.uri[len(prefix) :] if reference.uri.startswith(prefix) else ""
+    if not list_text.isdigit():
+        raise VerificationError(ErrorCode.ATTENDANCE_KEY_NOT_BOUND, "not a card of this body")
+    entry = (
+        await conn.execute(
+            select(
+                t.status_entries.c.registration_id,
+                t.status_entries.c.value,
+                t.status_entries.c.holder_jkt,
+            )
+            .join(t.status_lists, t.status_lists.c.id == t.status_entries.c.status_list_pk)
+            .where(
+                and_(
+                    t.status_lists.c.body_code == body.code,
+                    t.status_lists.c.list_id == int(list_text),
+                    t.status_entries.c.idx == reference.idx,
+                )
+            )
+        )
+    ).first()
+    if (
+        entry is None
+        or entry.registration_id != registration_id
+        or entry.holder_jkt is None
+        or not hmac.compare_digest(bytes(entry.holder_jkt), b64url_decode(holder_jkt))
+    ):
+        raise VerificationError(ErrorCode.ATTENDANCE_KEY_NOT_BOUND, "key not issued to it")
+    if entry.value == int(StatusType.INVALID):
+        raise VerificationError(ErrorCode.CREDENTIAL_REVOKED, "card revoked")
+    if entry.value != int(StatusType.VALID):
+        raise VerificationError(ErrorCode.CREDENTIAL_SUSPENDED, "card suspended")
 
 
 async def check_not_premium_elsewhere(

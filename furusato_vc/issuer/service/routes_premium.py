@@ -14,7 +14,6 @@ import hmac
 import json
 import re
 import warnings
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Annotated, Any, Final
 
@@ -65,11 +64,13 @@ from furusato_vc.issuer.service.ocsp_fetch import fetch_ocsp_responses
 from furusato_vc.issuer.service.premium import (
     REASON_TEXT,
     EndReason,
+    OwnStatus,
     already_decided,
     applicant_for,
     application_json,
     approve_application,
     check_not_premium_elsewhere,
+    check_own_card,
     checklist_json,
     end_premium,
     evaluate,
@@ -630,18 +631,6 @@ class AttendanceIn(BaseModel):
     location: dict[str, Any] | None = None
 
 
-@dataclass
-class _OwnStatus:
-    """The presented card's status is looked up in this service's own database after the
-    signatures are checked (no staleness); this records the reference to look up."""
-
-    seen: list[Any] = field(default_factory=list)
-
-    def check(self, reference: Any, *, issuer: str, now: int, max_age: int) -> None:
-        del issuer, now, max_age
-        self.seen.append(reference)
-
-
 @router.post("/bodies/{code}/attendances", status_code=201)
 async def submit_attendance(code: str, payload: AttendanceIn, request: Request) -> Response:
     """The wallet's attendance record for one of this body's activities. Accepted once per
@@ -655,7 +644,7 @@ async def submit_attendance(code: str, payload: AttendanceIn, request: Request) 
             activity=payload.record.activity, presentation=payload.record.presentation
         )
     )
-    status = _OwnStatus()
+    status = OwnStatus()
     attendance = verify_attendance(
         record,
         trust=_own_trust(state),
@@ -664,13 +653,6 @@ async def submit_attendance(code: str, payload: AttendanceIn, request: Request) 
         status_checker=status,
         max_age=state.settings.premium.attendance_max_age,
     )
-    if len(status.seen) != 1:
-        raise VerificationError(ErrorCode.STATUS_NOT_CHECKED, "the card has no status entry")
-    reference = status.seen[0]
-    prefix = f"{body.issuer_id}/status/"
-    list_text = reference.uri[len(prefix) :] if reference.uri.startswith(prefix) else ""
-    if not list_text.isdigit():
-        raise VerificationError(ErrorCode.ATTENDANCE_KEY_NOT_BOUND, "not a card of this body")
     fix = parse_location_fix(payload.location)
     checked_on = attendance.checked_in_at.astimezone(UTC)
     now = state.now_s()
@@ -680,36 +662,13 @@ async def submit_attendance(code: str, payload: AttendanceIn, request: Request) 
         check_location(
             CheckInMode(activity["check_in_mode"]), geofence=_geofence(activity), fix=fix
         )
-        entry = (
-            await conn.execute(
-                select(
-                    t.status_entries.c.registration_id,
-                    t.status_entries.c.value,
-                    t.status_entries.c.holder_jkt,
-                )
-                .join(t.status_lists, t.status_lists.c.id == t.status_entries.c.status_list_pk)
-                .where(
-                    and_(
-                        t.status_lists.c.body_code == code,
-                        t.status_lists.c.list_id == int(list_text),
-                        t.status_entries.c.idx == reference.idx,
-                    )
-                )
-            )
-        ).first()
-        if (
-            entry is None
-            or entry.registration_id != attendance.registration_id
-            or entry.holder_jkt is None
-            or not hmac.compare_digest(
-                bytes(entry.holder_jkt), b64url_decode(attendance.holder_jkt)
-            )
-        ):
-            raise VerificationError(ErrorCode.ATTENDANCE_KEY_NOT_BOUND, "key not issued to it")
-        if entry.value == 1:
-            raise VerificationError(ErrorCode.CREDENTIAL_REVOKED, "card revoked")
-        if entry.value != 0:
-            raise VerificationError(ErrorCode.CREDENTIAL_SUSPENDED, "card suspended")
+        await check_own_card(
+            conn,
+            body=body,
+            seen=status.seen,
+            registration_id=attendance.registration_id,
+            holder_jkt=attendance.holder_jkt,
+        )
         registration = await load_registration(conn, attendance.registration_id)
         if registration.state != "active":
             raise IssuanceError(ErrorCode.REGISTRATION_NOT_ACTIVE, "registration not active")
