@@ -375,6 +375,29 @@ class RegistrationApi:
             application=None if application is None else _application(application),
         )
 
+    def claim_registration(self, registration_id: str, *, nonce: str, presentation: str) -> None:
+        """Take over a registration a municipality made by importing its member list (the
+        card came through the member's own offer): ``presentation`` is
+        ``Wallet.prove_possession(card_id, audience=<the card's issuer>, nonce=nonce)`` with
+        ``nonce`` from :meth:`proofing_nonce`. Afterwards the registration is this account's
+        (premium, new offers).
+
+        Raises:
+            VerificationError: ``identity_nonce_invalid``, ``credential_mismatch`` (a card of
+                another registration), ``attendance_key_not_bound`` (a card not issued to it)
+                and the presentation's codes; ``issuer_rejected`` otherwise.
+            IssuanceError: ``registration_exists`` (the account already has a registration
+                with the body).
+            RequestError: ``resource_not_found`` (not an imported registration).
+        """
+        answer = self._post(
+            f"/registrations/{_quote(registration_id)}/claim",
+            {"account": self.account, "nonce": nonce, "presentation": presentation},
+            what="claim",
+        )
+        if answer.get("claimed") is not True:
+            raise _invalid("claim")
+
     def new_offer(self, registration_id: str) -> tuple[str, str | None]:
         """A new credential offer for the registration (e.g. premium after approval):
         the offer URI for ``Wallet.accept_offer`` and its transaction code."""

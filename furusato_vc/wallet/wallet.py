@@ -40,7 +40,7 @@ from furusato_vc.core.notices import MAX_NOTICE_INTERESTS
 from furusato_vc.core.oid4vci.constants import COMPACT_FORMAT, SD_JWT_VC_FORMAT
 from furusato_vc.core.qrtext import encode_qr_text
 from furusato_vc.core.registration.bodies import BodyRegistry, load_bodies
-from furusato_vc.core.registration.claims import JST, Tier
+from furusato_vc.core.registration.claims import JST, Claim, Tier
 from furusato_vc.core.statuslist import StatusType
 from furusato_vc.core.statuslist.reference import StatusReference, parse_status_claim
 from furusato_vc.core.statuslist.token import VerifiedStatusList, verify_status_list_jwt
@@ -69,6 +69,8 @@ if TYPE_CHECKING:
     from furusato_vc.wallet.keys import KeyStore
     from furusato_vc.wallet.notices import NoticesResult
     from furusato_vc.wallet.storage import WalletStorage
+
+_REGISTRATION_ID_PATH: Final = (Claim.REGISTRATION_ID,)
 
 __all__ = [
     "CardSummary",
@@ -894,6 +896,36 @@ class Wallet:
             disclose=plan.paths,
             holder=self._keys.signer(copy.key_id),
             audience=plan.audience,
+            nonce=nonce,
+            now=now,
+        )
+
+    def prove_possession(self, card_id: str, *, audience: str, nonce: str) -> str:
+        """A presentation of the card's SD-JWT VC to its own issuer, disclosing only
+        ``registration_id``, key-bound to ``audience`` (the issuer identifier) and ``nonce``:
+        what an app sends to claim a registration made for it by a member import
+        (``RegistrationApi.claim_registration``). The copy is not used up.
+
+        Raises:
+            StorageError: ``wallet_card_not_found``, ``wallet_copies_exhausted`` (no SD-JWT
+                VC copy), ``wallet_key_unavailable``.
+        """
+        card = self.card(card_id)
+        now = self._now()
+        copy = next((c for c in card.copies if c.format == SD_JWT_VC_FORMAT), None)
+        if copy is None:
+            raise StorageError(ErrorCode.WALLET_COPIES_EXHAUSTED, "no SD-JWT VC copy")
+        held = self._held(card, copy, now)
+        disclose = (
+            (_REGISTRATION_ID_PATH,)
+            if _REGISTRATION_ID_PATH in held.verified.disclosed_paths
+            else ()
+        )
+        return present_credential(
+            held,
+            disclose=disclose,
+            holder=self._keys.signer(copy.key_id),
+            audience=audience,
             nonce=nonce,
             now=now,
         )

@@ -54,6 +54,14 @@ from furusato_vc.core.premium.location import (
     parse_location_fix,
 )
 from furusato_vc.core.premium.oidc_identity import verify_id_token
+from furusato_vc.core.registration.claims import (
+    BASIC_VCT,
+    PREMIUM_VCT,
+    parse_registration_claims,
+)
+from furusato_vc.core.registration.metadata import registration_type_metadata
+from furusato_vc.core.sdjwt.verification import KeyBindingPolicy
+from furusato_vc.core.sdjwtvc.credential import SdJwtVcPolicy, verify_sd_jwt_vc
 from furusato_vc.core.trust import StaticTrust, TrustedIssuer
 from furusato_vc.issuer import poster
 from furusato_vc.issuer.activity import verify_attendance
@@ -342,6 +350,138 @@ async def proof_oidc(payload: OidcProofIn, request: Request) -> Response:
         facts=verified.facts,
         person_key=verified.person_key,
         evidence_ref=_evidence_ref(state, b"oidc-subject", verified.person_key.encode()),
+    )
+
+
+# ---------------------------------------------------------------------------- claiming
+
+
+class ClaimIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    account: str = _ACCOUNT_FIELD
+    nonce: str = Field(min_length=16, max_length=256)
+    presentation: str = Field(min_length=16, max_length=30_000)
+
+
+@router.post("/registrations/{registration_id}/claim")
+async def claim_registration(registration_id: str, payload: ClaimIn, request: Request) -> Response:
+    """An app account takes over a registration made by a member import (docs/member-import.md):
+    the app proves it holds the imported card — a presentation of its SD-JWT VC disclosing
+    ``registration_id``, key-bound to this body and to a nonce from ``POST /identity/nonce``
+    sealed to the account — and the registration (with its prefecture's record) becomes the
+    account's. Only imported registrations can be claimed; one already the account's answers
+    the same again."""
+    state = state_of(request)
+    ref = _account_ref(state, payload.account)
+    _open_nonce(state, payload.nonce, ref)
+    async with state.transaction() as conn:
+        record = await load_registration(conn, registration_id)
+    body = state.body(record.body_code)
+    status = OwnStatus()
+    skew = 60
+    verified = verify_sd_jwt_vc(
+        payload.presentation,
+        policy=SdJwtVcPolicy(
+            accepted_vcts=frozenset({BASIC_VCT, PREMIUM_VCT}),
+            key_binding=KeyBindingPolicy(
+                audience=body.issuer_id,
+                nonce=payload.nonce,
+                max_age_seconds=int(state.settings.premium.proofing_nonce_lifetime.total_seconds()),
+                max_future_seconds=skew,
+            ),
+            status_checker=status,
+            type_metadata=registration_type_metadata(),
+            clock_skew_seconds=skew,
+        ),
+        issuer_keys=_own_trust(state),
+        now=state.now(),
+    )
+    presented = parse_registration_claims(verified.claims, disclosed_paths=verified.disclosed_paths)
+    if presented.registration_id != registration_id or presented.issuing_body != body.code:
+        raise VerificationError(ErrorCode.CREDENTIAL_MISMATCH, "a card of another registration")
+    assert verified.key_binding is not None  # the policy requires key binding
+    holder_jkt = verified.key_binding.holder_key.thumbprint()
+
+    async def handler(conn: Any) -> tuple[int, dict[str, Any]]:
+        await check_own_card(
+            conn,
+            body=body,
+            seen=status.seen,
+            registration_id=registration_id,
+            holder_jkt=holder_jkt,
+        )
+        current = await load_registration(conn, registration_id)
+        owner = await conn.scalar(
+            select(t.persons.c.person_ref).where(t.persons.c.id == current.person_id)
+        )
+        if owner is not None and hmac.compare_digest(bytes(owner), ref):
+            return 200, {"registration_id": registration_id, "claimed": True}
+        imported = await conn.scalar(
+            select(t.imported_members.c.member_number).where(
+                t.imported_members.c.registration_id == registration_id
+            )
+        )
+        if imported is None:  # an app's own registration is never taken over
+            raise RequestError(ErrorCode.RESOURCE_NOT_FOUND, "no such registration")
+        account_person = await conn.scalar(
+            select(t.persons.c.id).where(t.persons.c.person_ref == ref)
+        )
+        moved = [registration_id]
+        if account_person is None:  # the imported person becomes the account's person
+            await conn.execute(
+                update(t.persons).where(t.persons.c.id == current.person_id).values(person_ref=ref)
+            )
+        else:
+            held = set(
+                (
+                    await conn.execute(
+                        select(t.registrations.c.body_code).where(
+                            t.registrations.c.person_id == account_person
+                        )
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            if current.body_code in held:
+                raise IssuanceError(
+                    ErrorCode.REGISTRATION_EXISTS, "the account is registered with this body"
+                )
+            now = state.now_s()
+            await conn.execute(
+                update(t.registrations)
+                .where(t.registrations.c.id == registration_id)
+                .values(person_id=account_person, updated_at=now)
+            )
+            # its prefecture's record follows unless the account already has one there
+            records = (
+                await conn.execute(
+                    select(t.registrations.c.id, t.registrations.c.body_code).where(
+                        t.registrations.c.via_registration_id == registration_id
+                    )
+                )
+            ).all()
+            for record_id, code in records:
+                if code not in held:
+                    await conn.execute(
+                        update(t.registrations)
+                        .where(t.registrations.c.id == record_id)
+                        .values(person_id=account_person, updated_at=now)
+                    )
+                    moved.append(record_id)
+        await append_audit(
+            conn,
+            body_code=current.body_code,
+            at=state.now_s(),
+            actor="app",
+            action="member-claim",
+            target=registration_id,
+            detail={"moved": moved},
+        )
+        return 200, {"registration_id": registration_id, "claimed": True}
+
+    return await run_idempotent(
+        request, scope=f"claim:{registration_id}", required=True, handler=handler
     )
 
 
