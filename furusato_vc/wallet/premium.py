@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Final
 
 from furusato_vc.core.encoding import b64url_encode, dumps_compact
 from furusato_vc.core.errors import ErrorCode, ErrorFamily, FormatError
+from furusato_vc.core.oid4vci._urls import encode_form, percent_encode
 from furusato_vc.wallet.client import issuer_json_answer
 
 if TYPE_CHECKING:
@@ -50,18 +51,6 @@ _JSON: Final = "application/json"
 _CREATED: Final = frozenset({200, 201})
 # the registration API's refusals are about what the app sent: passed on as they are
 _PASSED_ON: Final = frozenset({ErrorFamily.VERIFICATION, ErrorFamily.FORMAT})
-_UNRESERVED: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
-
-
-def _quote(text: str) -> str:
-    """RFC 3986 §2.1 percent-encoding of everything but unreserved characters (UTF-8)."""
-    return "".join(
-        c if c in _UNRESERVED else "".join(f"%{b:02X}" for b in c.encode("utf-8")) for c in text
-    )
-
-
-def _urlencode(fields: dict[str, str]) -> str:
-    return "&".join(f"{_quote(name)}={_quote(value)}" for name, value in fields.items())
 
 
 def _invalid(what: str) -> FormatError:
@@ -223,7 +212,12 @@ class RegistrationApi:
         response = self.transport.request(
             "POST",
             self.base_url + path,
-            headers={"Content-Type": content_type, "Accept": _JSON, "Idempotency-Key": key},
+            headers={
+                "Content-Type": content_type,
+                "Accept": _JSON,
+                "Idempotency-Key": key,
+                "Furusato-Account": self.account,  # read by the routes without a JSON body
+            },
             body=body,
         )
         return issuer_json_answer(response, what=what, statuses=_CREATED, also_passed_on=_PASSED_ON)
@@ -282,7 +276,9 @@ class RegistrationApi:
                 "lon": location.lon,
                 "accuracy_m": location.accuracy_m,
             }
-        answer = self._post(f"/bodies/{_quote(body_code)}/attendances", payload, what="attendance")
+        answer = self._post(
+            f"/bodies/{percent_encode(body_code)}/attendances", payload, what="attendance"
+        )
         attended_on = _opt_date(answer.get("attended_on"), "attendance")
         if attended_on is None:
             raise _invalid("attendance")
@@ -303,25 +299,11 @@ class RegistrationApi:
         note: str = "",
     ) -> EvidenceReceipt:
         """Evidence (PDF, JPEG or PNG) for a designated activity done outside check-in."""
-        query = _urlencode(
-            {"activity_id": activity_id, "attended_on": attended_on.isoformat(), "note": note}
+        query = encode_form(
+            [("activity_id", activity_id), ("attended_on", attended_on.isoformat()), ("note", note)]
         )
-        path = f"/registrations/{_quote(registration_id)}/evidence?{query}"
-        key = b64url_encode(hashlib.sha256(path.encode() + b"\x00" + data).digest())
-        response = self.transport.request(
-            "POST",
-            self.base_url + path,
-            headers={
-                "Content-Type": media_type,
-                "Accept": _JSON,
-                "Idempotency-Key": key,
-                "Furusato-Account": self.account,
-            },
-            body=data,
-        )
-        answer = issuer_json_answer(
-            response, what="evidence", statuses=_CREATED, also_passed_on=_PASSED_ON
-        )
+        path = f"/registrations/{percent_encode(registration_id)}/evidence?{query}"
+        answer = self._send(path, body=data, content_type=media_type, what="evidence")
         return EvidenceReceipt(
             evidence_id=_str(answer.get("evidence_id"), "evidence"),
             state=_str(answer.get("state"), "evidence"),
@@ -338,7 +320,7 @@ class RegistrationApi:
                 ``status_change_not_allowed`` (renewal not open yet).
         """
         answer = self._post(
-            f"/registrations/{_quote(registration_id)}/premium-applications",
+            f"/registrations/{percent_encode(registration_id)}/premium-applications",
             {"account": self.account, "guardian_consent": guardian_consent},
             what="application",
         )
@@ -347,7 +329,7 @@ class RegistrationApi:
     def premium_status(self, registration_id: str) -> PremiumStatus:
         response = self.transport.request(
             "GET",
-            f"{self.base_url}/registrations/{_quote(registration_id)}/premium",
+            f"{self.base_url}/registrations/{percent_encode(registration_id)}/premium",
             headers={"Accept": _JSON, "Furusato-Account": self.account},
             body=None,
         )
@@ -391,7 +373,7 @@ class RegistrationApi:
             RequestError: ``resource_not_found`` (not an imported registration).
         """
         answer = self._post(
-            f"/registrations/{_quote(registration_id)}/claim",
+            f"/registrations/{percent_encode(registration_id)}/claim",
             {"account": self.account, "nonce": nonce, "presentation": presentation},
             what="claim",
         )
@@ -402,7 +384,7 @@ class RegistrationApi:
         """A new credential offer for the registration (e.g. premium after approval):
         the offer URI for ``Wallet.accept_offer`` and its transaction code."""
         answer = self._post(
-            f"/registrations/{_quote(registration_id)}/offers",
+            f"/registrations/{percent_encode(registration_id)}/offers",
             {"account": self.account},
             what="offer",
         )
