@@ -21,6 +21,7 @@ not exceptions. Pure: ``today`` and every fact come in as arguments.
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -40,6 +41,7 @@ __all__ = [
     "EligibilityRules",
     "RuleId",
     "RuleOutcome",
+    "add_months",
     "evaluate_eligibility",
 ]
 
@@ -229,23 +231,19 @@ def _identity(applicant: Applicant, today: date, rules: EligibilityRules) -> Rul
     )
 
 
-def _window_start(today: date, months: int) -> date:
-    """The same calendar day ``months`` earlier (clamped to the month's end: 29 Feb → 28 Feb)."""
-    month_index = today.year * 12 + (today.month - 1) - months
-    year, month = divmod(month_index, 12)
-    month += 1
-    for day in (today.day, 30, 29, 28):
-        try:
-            return date(year, month, day)
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")  # pragma: no cover
+def add_months(day: date, months: int) -> date:
+    """The same calendar day ``months`` later (earlier when negative), clamped to the month's
+    end (31 Jan + 1 → 28/29 Feb; 29 Feb − 12 → 28 Feb). The activity window and the premium
+    year are both counted this way."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
 
 
 def _activities(applicant: Applicant, today: date, rules: EligibilityRules) -> RuleOutcome:
     # Distinct activities designated by the body applied to, attended in (today - N months,
     # today]. The same activity twice counts once; future dates never count.
-    start = _window_start(today, rules.activity_window_months)
+    start = add_months(today, -rules.activity_window_months)
     distinct = {
         a.activity_id
         for a in applicant.activities

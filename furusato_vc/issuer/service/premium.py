@@ -9,7 +9,6 @@ caller's transaction, so that nothing is half-written.
 
 from __future__ import annotations
 
-import calendar
 import hashlib
 import hmac
 import json
@@ -26,6 +25,7 @@ from furusato_vc.core.premium.eligibility import (
     ActivityAttendance,
     Applicant,
     EligibilityResult,
+    add_months,
     evaluate_eligibility,
 )
 from furusato_vc.core.premium.identity_facts import IdentityFacts, IdentityMethod
@@ -53,7 +53,6 @@ __all__ = [
     "EndReason",
     "OwnStatus",
     "StoredIdentity",
-    "add_months",
     "applicant_for",
     "approve_application",
     "check_not_premium_elsewhere",
@@ -88,14 +87,6 @@ REASON_TEXT: Final[dict[str, tuple[str, str]]] = {
 
 
 # ---------------------------------------------------------------------------- time
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day ``months`` later, clamped to the month's end (31 Jan + 1 → 28/29 Feb)."""
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    last = calendar.monthrange(year, month + 1)[1]
-    return date(year, month + 1, min(day.day, last))
 
 
 def premium_year(start: date, months: int) -> date:
