@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Final
 
-from sqlalchemy import and_, func, or_, select, text, update
+from sqlalchemy import and_, or_, select, text, update
 
 from furusato_vc.core.encoding import b64url_decode
 from furusato_vc.core.errors import ErrorCode, IssuanceError, RequestError, VerificationError
@@ -38,11 +38,13 @@ from furusato_vc.issuer.service.audit import append_audit
 from furusato_vc.issuer.service.store import (
     BodyRecord,
     RegistrationRecord,
-    load_registration,
     publish_status_list,
+    record_from_row,
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from sqlalchemy.ext.asyncio import AsyncConnection
 
     from furusato_vc.core.registration.bodies import BodyRegistry
@@ -297,21 +299,21 @@ async def applicant_for(
     conn: AsyncConnection,
     registration: RegistrationRecord,
     *,
+    identity: StoredIdentity | None,
     guardian_consent: bool,
-) -> tuple[Applicant, StoredIdentity | None]:
-    """The facts of ``registration``'s person for the eligibility rules."""
-    identity = await load_identity(conn, registration.person_id)
+) -> Applicant:
+    """The facts of ``registration``'s person (proofed as ``identity``, see
+    :func:`load_identity`) for the eligibility rules."""
     held: tuple[str, ...] = ()
     if identity is not None:
         held = await _premium_codes(conn, identity.person_key, registration.person_id)
-    applicant = Applicant(
+    return Applicant(
         applying_to=registration.body_code,
         identity=None if identity is None else identity.facts,
         premium_registrations=held,
         activities=await _attended(conn, registration.id),
         guardian_consent=guardian_consent,
     )
-    return applicant, identity
 
 
 def checklist_json(result: EligibilityResult) -> list[dict[str, Any]]:
@@ -395,20 +397,24 @@ async def approve_application(
 async def end_premium(
     conn: AsyncConnection,
     *,
-    registration: RegistrationRecord,
+    registrations: Sequence[RegistrationRecord],
     reason: EndReason,
     body: BodyRecord,
     now: int,
     settings: ServiceSettings,
 ) -> dict[str, int]:
-    """End premium for ``registration``: revoked (moved in) or suspended (renewal failed).
-    The registration stays, as basic; its premium cards get the matching status value in the
-    same transaction and the changed lists are re-signed. Returns list id → new sequence."""
+    """End premium for ``registrations`` of ``body``: revoked (moved in) or suspended (renewal
+    failed). Each registration stays, as basic; its premium cards get the matching status
+    value in the same transaction, and each changed list is re-signed once for all of them.
+    Returns list id → new sequence."""
+    if not registrations:
+        return {}
     revoked = reason is EndReason.MOVED_INTO_MUNICIPALITY
     value = StatusType.INVALID if revoked else StatusType.SUSPENDED
+    ids = [registration.id for registration in registrations]
     await conn.execute(
         update(t.registrations)
-        .where(t.registrations.c.id == registration.id)
+        .where(t.registrations.c.id.in_(ids))
         .values(
             tier=Tier.BASIC.value,
             premium_state="revoked" if revoked else "suspended",
@@ -420,7 +426,7 @@ async def end_premium(
         update(t.status_entries)
         .where(
             and_(
-                t.status_entries.c.registration_id == registration.id,
+                t.status_entries.c.registration_id.in_(ids),
                 t.status_entries.c.tier == Tier.PREMIUM.value,
                 t.status_entries.c.value == int(StatusType.VALID),
             )
@@ -434,15 +440,16 @@ async def end_premium(
             conn, status_list_pk=status_list_pk, body=body, now=now, settings=settings
         )
         published[str(list_id)] = sequence
-    await append_audit(
-        conn,
-        body_code=registration.body_code,
-        at=now,
-        actor="system:premium",
-        action="premium-revoke" if revoked else "premium-suspend",
-        target=registration.id,
-        detail={"reason": reason.value, "status_lists": published},
-    )
+    for registration_id in ids:
+        await append_audit(
+            conn,
+            body_code=body.code,
+            at=now,
+            actor="system:premium",
+            action="premium-revoke" if revoked else "premium-suspend",
+            target=registration_id,
+            detail={"reason": reason.value, "status_lists": published},
+        )
     return published
 
 
@@ -458,7 +465,7 @@ async def premium_at_address(
     if address_code is None:
         return []
     rows = await conn.execute(
-        select(t.registrations.c.id).where(
+        select(t.registrations).where(
             and_(
                 t.registrations.c.premium_state == "active",
                 or_(
@@ -468,16 +475,16 @@ async def premium_at_address(
             )
         )
     )
-    found = []
-    for registration_id in rows.scalars().all():
-        record = await load_registration(conn, registration_id)
-        same = record.body_code == address_code or (
+    records = [record_from_row(row) for row in rows.mappings().all()]
+    return [
+        record
+        for record in records
+        if record.body_code == address_code
+        or (
             exclude_own_prefecture
             and prefecture_code_of(record.body_code) == prefecture_code_of(address_code)
         )
-        if same:
-            found.append(record)
-    return found
+    ]
 
 
 async def expire_lapsed_premium(
@@ -492,7 +499,7 @@ async def expire_lapsed_premium(
     """Suspend premium whose year ended without an approved renewal (reason
     ``renewal_failed``); at most ``limit`` per call. Returns the registration ids."""
     rows = await conn.execute(
-        select(t.registrations.c.id)
+        select(t.registrations)
         .where(
             and_(
                 t.registrations.c.body_code == body.code,
@@ -502,19 +509,16 @@ async def expire_lapsed_premium(
         )
         .limit(limit)
     )
-    ended = []
-    for registration_id in rows.scalars().all():
-        record = await load_registration(conn, registration_id)
-        await end_premium(
-            conn,
-            registration=record,
-            reason=EndReason.RENEWAL_FAILED,
-            body=body,
-            now=now,
-            settings=settings,
-        )
-        ended.append(registration_id)
-    return ended
+    lapsed = [record_from_row(row) for row in rows.mappings().all()]
+    await end_premium(
+        conn,
+        registrations=lapsed,
+        reason=EndReason.RENEWAL_FAILED,
+        body=body,
+        now=now,
+        settings=settings,
+    )
+    return [record.id for record in lapsed]
 
 
 def today_in_japan(now_s: int) -> date:
@@ -534,17 +538,6 @@ def application_json(row: Any) -> dict[str, Any]:
         "submitted_at": row["submitted_at"],
         "decided_at": row["decided_at"],
     }
-
-
-async def count_pending(conn: AsyncConnection, registration_id: str) -> int:
-    return int(
-        await conn.scalar(
-            select(func.count())
-            .select_from(t.premium_applications)
-            .where(t.premium_applications.c.pending_registration_id == registration_id)
-        )
-        or 0
-    )
 
 
 def not_found() -> RequestError:

@@ -56,6 +56,7 @@ from furusato_vc.core.premium.location import (
 from furusato_vc.core.premium.oidc_identity import verify_id_token
 from furusato_vc.core.registration.claims import (
     BASIC_VCT,
+    JST,
     PREMIUM_VCT,
     parse_registration_claims,
 )
@@ -82,17 +83,19 @@ from furusato_vc.issuer.service.premium import (
     checklist_json,
     end_premium,
     evaluate,
+    load_identity,
     lock_person_key,
     not_found,
     premium_at_address,
     save_identity,
-    today_in_japan,
 )
 from furusato_vc.issuer.service.routes_staff import Role, staff_member
 from furusato_vc.issuer.service.store import (
     RegistrationRecord,
     insert_ignore,
+    is_owner,
     load_registration,
+    person_for_ref,
     person_ref,
 )
 
@@ -134,21 +137,17 @@ def _account_ref(state: ServiceState, account: str | None) -> bytes:
 
 
 async def _person_id(conn: Any, ref: bytes) -> str:
-    found = await conn.scalar(select(t.persons.c.id).where(t.persons.c.person_ref == ref))
+    found = await person_for_ref(conn, ref)
     if found is None:  # proofing comes after a first registration
         raise RequestError(ErrorCode.RESOURCE_NOT_FOUND, "no registration for this account")
-    return str(found)
+    return found
 
 
 async def _owned(
     conn: Any, state: ServiceState, registration_id: str, account: str | None
 ) -> RegistrationRecord:
-    ref = _account_ref(state, account)
     record = await load_registration(conn, registration_id)
-    owner = await conn.scalar(
-        select(t.persons.c.person_ref).where(t.persons.c.id == record.person_id)
-    )
-    if owner is None or not hmac.compare_digest(bytes(owner), ref):
+    if not await is_owner(conn, record, _account_ref(state, account)):
         raise RequestError(ErrorCode.RESOURCE_NOT_FOUND, "no such registration")
     return record
 
@@ -166,7 +165,7 @@ def _own_trust(state: ServiceState) -> StaticTrust:
 
 
 def _today(state: ServiceState) -> date:
-    return today_in_japan(state.now_s())
+    return state.now().astimezone(JST).date()
 
 
 # ---------------------------------------------------------------------------- proofing
@@ -249,7 +248,7 @@ async def _store_proofing(
                 continue
             await end_premium(
                 conn,
-                registration=record,
+                registrations=[record],
                 reason=EndReason.MOVED_INTO_MUNICIPALITY,
                 body=body,
                 now=now,
@@ -411,10 +410,7 @@ async def claim_registration(registration_id: str, payload: ClaimIn, request: Re
             holder_jkt=holder_jkt,
         )
         current = await load_registration(conn, registration_id)
-        owner = await conn.scalar(
-            select(t.persons.c.person_ref).where(t.persons.c.id == current.person_id)
-        )
-        if owner is not None and hmac.compare_digest(bytes(owner), ref):
+        if await is_owner(conn, current, ref):
             return 200, {"registration_id": registration_id, "claimed": True}
         imported = await conn.scalar(
             select(t.imported_members.c.member_number).where(
@@ -423,9 +419,7 @@ async def claim_registration(registration_id: str, payload: ClaimIn, request: Re
         )
         if imported is None:  # an app's own registration is never taken over
             raise RequestError(ErrorCode.RESOURCE_NOT_FOUND, "no such registration")
-        account_person = await conn.scalar(
-            select(t.persons.c.id).where(t.persons.c.person_ref == ref)
-        )
+        account_person = await person_for_ref(conn, ref)
         moved = [registration_id]
         if account_person is None:  # the imported person becomes the account's person
             await conn.execute(
@@ -794,7 +788,7 @@ async def submit_attendance(code: str, payload: AttendanceIn, request: Request) 
         max_age=state.settings.premium.attendance_max_age,
     )
     fix = parse_location_fix(payload.location)
-    checked_on = attendance.checked_in_at.astimezone(UTC)
+    attended_on = attendance.checked_in_at.astimezone(JST).date().isoformat()
     now = state.now_s()
 
     async def handler(conn: Any) -> tuple[int, dict[str, Any]]:
@@ -818,7 +812,7 @@ async def submit_attendance(code: str, payload: AttendanceIn, request: Request) 
                 "activity_pk": activity["id"],
                 "registration_id": registration.id,
                 "source": "check_in",
-                "attended_on": today_in_japan(to_numeric_date(checked_on)).isoformat(),
+                "attended_on": attended_on,
                 "created_at": now,
             },
         )
@@ -841,7 +835,7 @@ async def submit_attendance(code: str, payload: AttendanceIn, request: Request) 
             "registration_id": registration.id,
             "activity_id": attendance.activity_id,
             "designated": attendance.designated,
-            "attended_on": today_in_japan(to_numeric_date(checked_on)).isoformat(),
+            "attended_on": attended_on,
         }
 
     return await run_idempotent(
@@ -1130,14 +1124,12 @@ async def apply_premium(registration_id: str, payload: ApplicationIn, request: R
             )
         ):
             raise IssuanceError(ErrorCode.PREMIUM_APPLICATION_EXISTS, "already waiting")
-        applicant, identity = await applicant_for(
-            conn, registration, guardian_consent=payload.guardian_consent
-        )
-        if identity is not None:
+        identity = await load_identity(conn, registration.person_id)
+        if identity is not None:  # before counting this person's premium registrations
             await lock_person_key(conn, identity.person_key)
-            applicant, identity = await applicant_for(
-                conn, registration, guardian_consent=payload.guardian_consent
-            )
+        applicant = await applicant_for(
+            conn, registration, identity=identity, guardian_consent=payload.guardian_consent
+        )
         result = evaluate(applicant, bodies=state.registry, settings=state.settings, today=today)
         checklist = checklist_json(result)
         if not result.eligible or identity is None:
@@ -1199,7 +1191,12 @@ async def premium_status(
     state = state_of(request)
     async with state.transaction() as conn:
         registration = await _owned(conn, state, registration_id, furusato_account)
-        applicant, _identity = await applicant_for(conn, registration, guardian_consent=False)
+        applicant = await applicant_for(
+            conn,
+            registration,
+            identity=await load_identity(conn, registration.person_id),
+            guardian_consent=False,
+        )
         latest = await _latest_application(conn, registration.id)
         attended = (
             (
@@ -1354,8 +1351,12 @@ async def decide_application(
             if registration.state != "active":
                 raise IssuanceError(ErrorCode.REGISTRATION_NOT_ACTIVE, "registration not active")
             await lock_person_key(conn, row["person_key"])
-            applicant, identity = await applicant_for(
-                conn, registration, guardian_consent=bool(row["guardian_consent"])
+            identity = await load_identity(conn, registration.person_id)
+            applicant = await applicant_for(
+                conn,
+                registration,
+                identity=identity,
+                guardian_consent=bool(row["guardian_consent"]),
             )
             today = _today(state)
             result = evaluate(

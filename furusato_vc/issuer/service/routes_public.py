@@ -64,6 +64,7 @@ from furusato_vc.issuer.service.store import (
     allocate_slots,
     count_allocation,
     create_offer,
+    is_owner,
     load_registration,
     person_ref,
     publish_unpublished,
@@ -308,11 +309,8 @@ async def new_offer(registration_id: str, payload: OfferIn, request: Request) ->
 
     async def handler(conn: Any) -> tuple[int, dict[str, Any]]:
         registration = await load_registration(conn, registration_id)
-        owner = await conn.scalar(
-            select(t.persons.c.person_ref).where(t.persons.c.id == registration.person_id)
-        )
-        expected = person_ref(payload.account, secret=state.settings.secrets[0])
-        if owner is None or bytes(owner) != expected:
+        account = person_ref(payload.account, secret=state.settings.secrets[0])
+        if not await is_owner(conn, registration, account):
             raise RequestError(ErrorCode.RESOURCE_NOT_FOUND, "no such registration")
         return 201, {
             "registration_id": registration.id,

@@ -248,9 +248,23 @@ async def _person_id(
     )
     if created is not None:
         return str(created), True
-    found = await conn.scalar(_PERSON_BY_REF, {"ref": ref})
+    found = await person_for_ref(conn, ref)
     assert found is not None
-    return str(found), False
+    return found, False
+
+
+async def person_for_ref(conn: AsyncConnection, ref: bytes) -> str | None:
+    """The id of the person an account's :func:`person_ref` belongs to, if any."""
+    found = await conn.scalar(_PERSON_BY_REF, {"ref": ref})
+    return None if found is None else str(found)
+
+
+async def is_owner(conn: AsyncConnection, registration: RegistrationRecord, ref: bytes) -> bool:
+    """Whether ``registration`` belongs to the account whose :func:`person_ref` is ``ref``."""
+    owner = await conn.scalar(
+        select(t.persons.c.person_ref).where(t.persons.c.id == registration.person_id)
+    )
+    return owner is not None and hmac.compare_digest(bytes(owner), ref)
 
 
 # ---------------------------------------------------------------------------- registrations
