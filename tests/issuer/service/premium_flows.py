@@ -72,8 +72,12 @@ class Person:
         address: str = pki.ADDRESS,
         serial: int = pki.LEAF_SERIAL,
         birthdate: str = pki.BIRTHDATE,
+        nonce: str | None = None,
+        signed: str | None = None,
     ) -> Any:
-        nonce = self.api.proofing_nonce()
+        """Proof with a certificate of the test PKI: the card signs ``signed`` (by default
+        the nonce), sent with ``nonce`` (by default a fresh one of this account)."""
+        nonce = nonce or self.api.proofing_nonce()
         certificate = pki.leaf(
             san=pki.basic_four(address=address, birthdate=birthdate), serial=serial
         )
@@ -83,7 +87,7 @@ class Person:
                 "account": self.account,
                 "nonce": nonce,
                 "certificate": _b64(pki.der(certificate)),
-                "signature": _b64(pki.sign(nonce.encode("ascii"))),
+                "signature": _b64(pki.sign((signed or nonce).encode("ascii"))),
             },
         )
 

@@ -15,7 +15,7 @@ from PIL import Image
 from sqlalchemy import update
 
 from furusato_vc.core.activity import attendance_nonce, decode_activity_qr
-from furusato_vc.core.encoding import b64url_encode, dumps_compact
+from furusato_vc.core.encoding import dumps_compact
 from furusato_vc.core.errors import ErrorCode, RequestError, VerificationError
 from furusato_vc.core.jose import sign_compact_jws
 from furusato_vc.core.jose.jwt import to_numeric_date
@@ -632,16 +632,7 @@ def test_a_proofing_nonce_of_another_account_is_refused(premium_service: Service
     service = premium_service
     who, other = person(service), person(service)
     who.register(KESENNUMA)
-    nonce = other.api.proofing_nonce()
-    response = service.client.post(
-        "/identity/jpki",
-        json={
-            "account": who.account,
-            "nonce": nonce,
-            "certificate": _b64(_certificate()),
-            "signature": _b64(_sign(nonce)),
-        },
-    )
+    response = who.prove(nonce=other.api.proofing_nonce())
     assert_problem(response, ErrorCode.IDENTITY_NONCE_INVALID, 400)
 
 
@@ -651,32 +642,14 @@ def test_an_expired_proofing_nonce_is_refused(premium_service: Service) -> None:
     who.register(KESENNUMA)
     nonce = who.api.proofing_nonce()
     service.clock.advance(timedelta(minutes=11))
-    response = service.client.post(
-        "/identity/jpki",
-        json={
-            "account": who.account,
-            "nonce": nonce,
-            "certificate": _b64(_certificate()),
-            "signature": _b64(_sign(nonce)),
-        },
-    )
-    assert_problem(response, ErrorCode.IDENTITY_NONCE_INVALID, 400)
+    assert_problem(who.prove(nonce=nonce), ErrorCode.IDENTITY_NONCE_INVALID, 400)
 
 
 def test_a_signature_over_something_else_is_refused(premium_service: Service) -> None:
     service = premium_service
     who = person(service)
     who.register(KESENNUMA)
-    nonce = who.api.proofing_nonce()
-    response = service.client.post(
-        "/identity/jpki",
-        json={
-            "account": who.account,
-            "nonce": nonce,
-            "certificate": _b64(_certificate()),
-            "signature": _b64(_sign("another nonce of sixteen+ chars")),
-        },
-    )
+    response = who.prove(signed="another nonce of sixteen+ chars")
     assert_problem(response, ErrorCode.IDENTITY_SIGNATURE_INVALID, 400)
 
 
@@ -783,10 +756,6 @@ def test_proofing_is_off_without_a_backend(service: Service) -> None:
     who.register(KESENNUMA)
     response = who.prove()
     assert_problem(response, ErrorCode.RESOURCE_NOT_FOUND, 404)
-
-
-def _b64(data: bytes) -> str:
-    return b64url_encode(data)
 
 
 # ---------------------------------------------------------------------------- end of premium
