@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from furusato_vc.core.trust import RegistrationTrust
     from furusato_vc.wallet.holder import HeldCredential
 
-__all__ = ["check_in"]
+__all__ = ["check_in", "present_registration_id"]
 
 _REGISTRATION_ID: Final[ClaimPath] = (Claim.REGISTRATION_ID,)
 
@@ -55,13 +55,24 @@ def check_in(
         raise VerificationError(
             ErrorCode.CREDENTIAL_MISMATCH, "the activity belongs to another body than the card"
         )
-    disclose = (_REGISTRATION_ID,) if _REGISTRATION_ID in held.verified.disclosed_paths else ()
-    presentation = present_credential(
+    presentation = present_registration_id(
         held,
-        disclose=disclose,
         holder=holder,
         audience=activity.issuer,
         nonce=attendance_nonce(activity.jws),
         now=now,
     )
     return AttendanceRecord(activity=activity.jws, presentation=presentation)
+
+
+def present_registration_id(
+    held: HeldCredential, *, holder: Signer, audience: str, nonce: str, now: datetime
+) -> str:
+    """The card's SD-JWT VC presented to its own issuer with ``registration_id`` disclosed
+    (when it is selectively disclosable; a card carrying it in plaintext discloses nothing
+    extra) and nothing else: what the issuer needs to know which of its registrations is
+    checking in (:func:`check_in`) or claiming (``Wallet.prove_possession``)."""
+    disclose = (_REGISTRATION_ID,) if _REGISTRATION_ID in held.verified.disclosed_paths else ()
+    return present_credential(
+        held, disclose=disclose, holder=holder, audience=audience, nonce=nonce, now=now
+    )

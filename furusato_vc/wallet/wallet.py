@@ -40,12 +40,12 @@ from furusato_vc.core.notices import MAX_NOTICE_INTERESTS
 from furusato_vc.core.oid4vci.constants import COMPACT_FORMAT, SD_JWT_VC_FORMAT
 from furusato_vc.core.qrtext import encode_qr_text
 from furusato_vc.core.registration.bodies import BodyRegistry, load_bodies
-from furusato_vc.core.registration.claims import JST, Claim, Tier
+from furusato_vc.core.registration.claims import JST, Tier
 from furusato_vc.core.statuslist import StatusType
 from furusato_vc.core.statuslist.reference import StatusReference, parse_status_claim
 from furusato_vc.core.statuslist.token import VerifiedStatusList, verify_status_list_jwt
 from furusato_vc.core.trust import StaticTrust, TrustedIssuer
-from furusato_vc.wallet.activity import check_in
+from furusato_vc.wallet.activity import check_in, present_registration_id
 from furusato_vc.wallet.client import obtain_credentials, parse_offer
 from furusato_vc.wallet.holder import (
     HeldCredential,
@@ -61,6 +61,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
 
     from furusato_vc.core.activity import AttendanceRecord
+    from furusato_vc.core.jose.signer import Signer
     from furusato_vc.core.profiles import Profile
     from furusato_vc.core.randomness import RandomSource
     from furusato_vc.core.sdjwt.processing import ClaimPath
@@ -70,7 +71,6 @@ if TYPE_CHECKING:
     from furusato_vc.wallet.notices import NoticesResult
     from furusato_vc.wallet.storage import WalletStorage
 
-_REGISTRATION_ID_PATH: Final = (Claim.REGISTRATION_ID,)
 
 __all__ = [
     "CardSummary",
@@ -910,25 +910,8 @@ class Wallet:
             StorageError: ``wallet_card_not_found``, ``wallet_copies_exhausted`` (no SD-JWT
                 VC copy), ``wallet_key_unavailable``.
         """
-        card = self.card(card_id)
-        now = self._now()
-        copy = next((c for c in card.copies if c.format == SD_JWT_VC_FORMAT), None)
-        if copy is None:
-            raise StorageError(ErrorCode.WALLET_COPIES_EXHAUSTED, "no SD-JWT VC copy")
-        held = self._held(card, copy, now)
-        disclose = (
-            (_REGISTRATION_ID_PATH,)
-            if _REGISTRATION_ID_PATH in held.verified.disclosed_paths
-            else ()
-        )
-        return present_credential(
-            held,
-            disclose=disclose,
-            holder=self._keys.signer(copy.key_id),
-            audience=audience,
-            nonce=nonce,
-            now=now,
-        )
+        held, holder, now = self._sd_jwt_holder(card_id)
+        return present_registration_id(held, holder=holder, audience=audience, nonce=nonce, now=now)
 
     def check_in(
         self, activity_qr: str, card_id: str, *, trust: RegistrationTrust
@@ -944,18 +927,18 @@ class Wallet:
             FormatError, VerificationError: as
                 :func:`furusato_vc.wallet.activity.check_in` (``activity_not_current``, …).
         """
+        held, holder, now = self._sd_jwt_holder(card_id)
+        return check_in(activity_qr, held=held, holder=holder, trust=trust, now=now)
+
+    def _sd_jwt_holder(self, card_id: str) -> tuple[HeldCredential, Signer, datetime]:
+        """The card's first SD-JWT VC copy (not used up) with its key, for a presentation
+        to the card's own issuer."""
         card = self.card(card_id)
         now = self._now()
         copy = next((c for c in card.copies if c.format == SD_JWT_VC_FORMAT), None)
         if copy is None:
             raise StorageError(ErrorCode.WALLET_COPIES_EXHAUSTED, "no SD-JWT VC copy")
-        return check_in(
-            activity_qr,
-            held=self._held(card, copy, now),
-            holder=self._keys.signer(copy.key_id),
-            trust=trust,
-            now=now,
-        )
+        return self._held(card, copy, now), self._keys.signer(copy.key_id), now
 
 
 def _display(value: object) -> str:
