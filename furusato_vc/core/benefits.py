@@ -199,12 +199,6 @@ def sign_benefit_list(benefits: BenefitList, *, signer: Signer) -> str:
     )
 
 
-def _int(value: JSONValue, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**53:
-        raise malformed(f"{name} is not a NumericDate integer")
-    return value
-
-
 def benefit_from_json(value: JSONValue) -> Benefit:
     """One benefit from its JSON form (strict: exactly the members above).
 
@@ -229,8 +223,8 @@ def benefit_from_json(value: JSONValue) -> Benefit:
                 value[BenefitClaim.OFFER], name="offer", max_chars=MAX_BENEFIT_OFFER_CHARS
             ),
             tier=tier,
-            valid_from=_int(value[BenefitClaim.FROM], "from"),
-            valid_until=_int(value[BenefitClaim.UNTIL], "until"),
+            valid_from=numeric_date(value, BenefitClaim.FROM),
+            valid_until=numeric_date(value, BenefitClaim.UNTIL),
         )
     except ValueError as exc:
         raise malformed(f"benefit: {exc}") from exc
@@ -420,8 +414,8 @@ def _body_entry(value: JSONValue) -> BodyBenefits:
     return BodyBenefits(
         body_code=body_code,
         issuer=issuer,
-        sequence=_int(value[c.SEQ], "seq"),
-        issued_at=_int(value[c.BODY_IAT], "iat"),
+        sequence=numeric_date(value, c.SEQ),
+        issued_at=numeric_date(value, c.BODY_IAT),
         benefits=benefits_from_json(value[BenefitClaim.BENEFITS]),
     )
 

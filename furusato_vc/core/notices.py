@@ -37,6 +37,7 @@ from furusato_vc.core.bodydoc import (
 from furusato_vc.core.encoding import JsonLimits
 from furusato_vc.core.errors import ErrorCode, VerificationError
 from furusato_vc.core.jose.algorithms import DEFAULT_ALGORITHMS, AlgorithmPolicy
+from furusato_vc.core.jose.jwt import numeric_date
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Iterable
@@ -272,12 +273,6 @@ def _string_list(value: JSONValue, name: str) -> tuple[str, ...]:
     return tuple(v for v in value if isinstance(v, str))
 
 
-def _int(value: JSONValue, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**53:
-        raise malformed(f"{name} is not a NumericDate integer")
-    return value
-
-
 def _parse_notice(value: JSONValue) -> Notice:
     if not isinstance(value, dict):
         raise malformed("a notice must be an object")
@@ -306,8 +301,8 @@ def _parse_notice(value: JSONValue) -> Notice:
             ),
             audience=audience,
             interests=_string_list(value[NoticeClaim.INTERESTS], "interests"),
-            valid_from=_int(value[NoticeClaim.FROM], "from"),
-            valid_until=_int(value[NoticeClaim.UNTIL], "until"),
+            valid_from=numeric_date(value, NoticeClaim.FROM),
+            valid_until=numeric_date(value, NoticeClaim.UNTIL),
             link=link,
         )
     except ValueError as exc:  # the model's own rules (interests, times, link)
