@@ -11,13 +11,21 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Final
 
 from sqlalchemy import and_, func, select, update
 
-from furusato_vc.core.benefits import Benefit, BenefitKind, BenefitList, sign_benefit_list
+from furusato_vc.core.benefits import (
+    MAX_BENEFITS,
+    Benefit,
+    BenefitKind,
+    BenefitList,
+    sign_benefit_list,
+)
 from furusato_vc.core.bodydoc import BodyDocHeader, LocalizedText
 from furusato_vc.core.notices import (
+    MAX_NOTICES,
     Notice,
     NoticeAudience,
     NoticeCategory,
@@ -28,18 +36,24 @@ from furusato_vc.core.registration.claims import Tier
 from furusato_vc.issuer.service import schema as t
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+    from datetime import timedelta
     from typing import Any
 
+    from sqlalchemy import Table
     from sqlalchemy.ext.asyncio import AsyncConnection
 
+    from furusato_vc.core.jose.signer import Signer
     from furusato_vc.issuer.service.settings import ServiceSettings
     from furusato_vc.issuer.service.store import BodyRecord
 
 __all__ = [
     "ACTIVE",
     "BENEFITS",
+    "KINDS",
     "NOTICES",
     "WITHDRAWN",
+    "DocKind",
     "StoredDocument",
     "benefit_from_row",
     "count_listed",
@@ -89,12 +103,56 @@ def benefit_from_row(row: Any) -> Benefit:
     )
 
 
-def _table(kind: str) -> Any:
-    return t.notices if kind == NOTICES else t.benefits
+def _sign_notices(header: BodyDocHeader, rows: Sequence[Any], signer: Signer) -> str:
+    feed = NoticeFeed(header=header, notices=tuple(notice_from_row(r) for r in rows))
+    return sign_notice_feed(feed, signer=signer)
+
+
+def _sign_benefits(header: BodyDocHeader, rows: Sequence[Any], signer: Signer) -> str:
+    benefits = BenefitList(header=header, benefits=tuple(benefit_from_row(r) for r in rows))
+    return sign_benefit_list(benefits, signer=signer)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DocKind:
+    """What differs between the two documents: where their items are, how an item row
+    becomes the core model, how many a document may hold and how it is signed."""
+
+    table: Table
+    id_column: str
+    noun: str
+    max_items: int
+    from_row: Callable[[Any], object]
+    sign: Callable[[BodyDocHeader, Sequence[Any], Signer], str]
+    lifetime: Callable[[ServiceSettings], timedelta]
+
+
+KINDS: Final[Mapping[str, DocKind]] = MappingProxyType(
+    {
+        NOTICES: DocKind(
+            table=t.notices,
+            id_column="notice_id",
+            noun="notice",
+            max_items=MAX_NOTICES,
+            from_row=notice_from_row,
+            sign=_sign_notices,
+            lifetime=lambda settings: settings.notice_feed_lifetime,
+        ),
+        BENEFITS: DocKind(
+            table=t.benefits,
+            id_column="benefit_id",
+            noun="benefit",
+            max_items=MAX_BENEFITS,
+            from_row=benefit_from_row,
+            sign=_sign_benefits,
+            lifetime=lambda settings: settings.benefits_lifetime,
+        ),
+    }
+)
 
 
 def _listed(kind: str, body_code: str, now: int) -> Any:
-    table = _table(kind)
+    table = KINDS[kind].table
     return and_(
         table.c.body_code == body_code,
         table.c.state == ACTIVE,
@@ -105,7 +163,7 @@ def _listed(kind: str, body_code: str, now: int) -> Any:
 async def count_listed(conn: AsyncConnection, *, kind: str, body_code: str, now: int) -> int:
     """How many items the next document of ``kind`` would list."""
     count = await conn.scalar(
-        select(func.count()).select_from(_table(kind)).where(_listed(kind, body_code, now))
+        select(func.count()).select_from(KINDS[kind].table).where(_listed(kind, body_code, now))
     )
     return int(count or 0)
 
@@ -119,31 +177,22 @@ async def _sign(
     sequence: int,
     settings: ServiceSettings,
 ) -> StoredDocument:
-    table = _table(kind)
-    order = (table.c.valid_from, table.c.notice_id if kind == NOTICES else table.c.benefit_id)
+    spec = KINDS[kind]
+    table = spec.table
+    order = (table.c.valid_from, table.c[spec.id_column])
     rows = (
         (await conn.execute(select(table).where(_listed(kind, body.code, now)).order_by(*order)))
         .mappings()
         .all()
     )
-    lifetime = settings.notice_feed_lifetime if kind == NOTICES else settings.benefits_lifetime
     header = BodyDocHeader(
         issuer=body.issuer_id,
         body_code=body.code,
         issued_at=now,
-        expires_at=now + int(lifetime.total_seconds()),
+        expires_at=now + int(spec.lifetime(settings).total_seconds()),
         sequence=sequence,
     )
-    if kind == NOTICES:
-        jws = sign_notice_feed(
-            NoticeFeed(header=header, notices=tuple(notice_from_row(r) for r in rows)),
-            signer=body.signer,
-        )
-    else:
-        jws = sign_benefit_list(
-            BenefitList(header=header, benefits=tuple(benefit_from_row(r) for r in rows)),
-            signer=body.signer,
-        )
+    jws = spec.sign(header, rows, body.signer)
     return StoredDocument(
         kind=kind,
         sequence=sequence,

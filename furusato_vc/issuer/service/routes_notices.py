@@ -15,29 +15,27 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Final, Literal
 
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy import and_, select, update
 
-from furusato_vc.core.benefits import MAX_BENEFITS, BenefitKind
+from furusato_vc.core.benefits import BenefitKind
 from furusato_vc.core.encoding import b64url_encode
 from furusato_vc.core.errors import ErrorCode, FormatError, RequestError
 from furusato_vc.core.jose.jwt import to_numeric_date
-from furusato_vc.core.notices import MAX_NOTICES, link_problem
-from furusato_vc.issuer.service import schema as t
+from furusato_vc.core.notices import link_problem
 from furusato_vc.issuer.service.audit import append_audit
 from furusato_vc.issuer.service.bodydocs import (
     ACTIVE,
     BENEFITS,
+    KINDS,
     NOTICES,
     WITHDRAWN,
-    benefit_from_row,
     count_listed,
     current_document,
-    notice_from_row,
     resign_document,
 )
 from furusato_vc.issuer.service.deps import run_idempotent, state_of
@@ -136,12 +134,9 @@ def _benefit_values(code: str, payload: BenefitIn) -> dict[str, Any]:
 
 def _check_model(kind: str, code: str, values: dict[str, Any]) -> None:
     """The core model's own rules (control characters, blank text) as a request error."""
-    probe = {"body_code": code, "state": ACTIVE, **values}
+    spec = KINDS[kind]
     try:
-        if kind == NOTICES:
-            notice_from_row({"notice_id": "probe", **probe})
-        else:
-            benefit_from_row({"benefit_id": "probe", **probe})
+        spec.from_row({spec.id_column: "probe", "body_code": code, "state": ACTIVE, **values})
     except ValueError as exc:
         raise FormatError(ErrorCode.MALFORMED_REQUEST, str(exc)) from exc
 
@@ -191,44 +186,43 @@ def _benefit_summary(row: Any) -> dict[str, Any]:
 
 # ---------------------------------------------------------------------------- shared work
 
-_KINDS: dict[str, dict[str, Any]] = {
-    NOTICES: {"table": t.notices, "id": "notice_id", "max": MAX_NOTICES, "noun": "notice"},
-    BENEFITS: {"table": t.benefits, "id": "benefit_id", "max": MAX_BENEFITS, "noun": "benefit"},
-}
+_SUMMARY: Final = {NOTICES: _notice_summary, BENEFITS: _benefit_summary}
 
 
 async def _own_row(conn: AsyncConnection, kind: str, code: str, item_id: str) -> Any:
-    spec = _KINDS[kind]
-    table = spec["table"]
+    spec = KINDS[kind]
+    table = spec.table
     row = (
         (
             await conn.execute(
-                select(table).where(and_(table.c.body_code == code, table.c[spec["id"]] == item_id))
+                select(table).where(
+                    and_(table.c.body_code == code, table.c[spec.id_column] == item_id)
+                )
             )
         )
         .mappings()
         .first()
     )
     if row is None:  # another body's id is "not found" too (tenant isolation)
-        raise RequestError(ErrorCode.RESOURCE_NOT_FOUND, f"no such {spec['noun']}")
+        raise RequestError(ErrorCode.RESOURCE_NOT_FOUND, f"no such {spec.noun}")
     return row
 
 
 def _summary(kind: str, row: Any) -> dict[str, Any]:
-    return _notice_summary(row) if kind == NOTICES else _benefit_summary(row)
+    return _SUMMARY[kind](row)
 
 
 async def _list(request: Request, code: str, authorization: str | None, kind: str) -> JSONResponse:
     await staff_member(request, code, authorization, Role.VIEWER)
-    spec = _KINDS[kind]
-    table = spec["table"]
+    spec = KINDS[kind]
+    table = spec.table
     async with state_of(request).transaction() as conn:
         rows = (
             (
                 await conn.execute(
                     select(table)
                     .where(table.c.body_code == code)
-                    .order_by(table.c.created_at.desc(), table.c[spec["id"]])
+                    .order_by(table.c.created_at.desc(), table.c[spec.id_column])
                 )
             )
             .mappings()
@@ -254,13 +248,13 @@ async def _change(
     member = await staff_member(request, code, authorization, Role.REVIEWER)
     state = state_of(request)
     body = state.body(code)
-    spec = _KINDS[kind]
-    table = spec["table"]
-    new_id = item_id or f"{spec['noun'][0]}-{b64url_encode(state.random.token_bytes(9))}"
+    spec = KINDS[kind]
+    table = spec.table
+    new_id = item_id or f"{spec.noun[0]}-{b64url_encode(state.random.token_bytes(9))}"
 
     async def handler(conn: AsyncConnection) -> tuple[int, dict[str, Any]]:
         now = state.now_s()
-        where = and_(table.c.body_code == code, table.c[spec["id"]] == new_id)
+        where = and_(table.c.body_code == code, table.c[spec.id_column] == new_id)
         if item_id is None:
             assert values is not None
             await conn.execute(
@@ -269,7 +263,7 @@ async def _change(
                     state=ACTIVE,
                     created_at=now,
                     updated_at=now,
-                    **{spec["id"]: new_id},
+                    **{spec.id_column: new_id},
                     **values,
                 )
             )
@@ -277,14 +271,14 @@ async def _change(
         else:
             row = await _own_row(conn, kind, code, item_id)
             if row["state"] == WITHDRAWN:
-                raise RequestError(ErrorCode.RESOURCE_NOT_FOUND, f"{spec['noun']} withdrawn")
+                raise RequestError(ErrorCode.RESOURCE_NOT_FOUND, f"{spec.noun} withdrawn")
             changes = {"state": WITHDRAWN} if values is None else values
             await conn.execute(update(table).where(where).values(updated_at=now, **changes))
             status = 200
-        if await count_listed(conn, kind=kind, body_code=code, now=now) > spec["max"]:
+        if await count_listed(conn, kind=kind, body_code=code, now=now) > spec.max_items:
             raise FormatError(
                 ErrorCode.MALFORMED_REQUEST,
-                f"at most {spec['max']} {kind} at a time: withdraw one first",
+                f"at most {spec.max_items} {kind} at a time: withdraw one first",
             )
         document = await resign_document(
             conn, body=body, kind=kind, now=now, settings=state.settings
@@ -294,7 +288,7 @@ async def _change(
             body_code=code,
             at=now,
             actor=f"staff:{member.id}",
-            action=f"{spec['noun']}.{action}",
+            action=f"{spec.noun}.{action}",
             target=new_id,
             detail={"sequence": document.sequence},
         )
