@@ -25,14 +25,14 @@ import json
 import random
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
 
 from furusato_vc.core.registration.bodies import load_bodies
+from furusato_vc.core.registration.claims import JST
 
-JST = timezone(timedelta(hours=9))
 PREFECTURES = ("04", "20", "13", "27", "47")  # 宮城, 長野, 東京, 大阪, 沖縄
 MUNICIPALITIES_PER_PREFECTURE = 9
 TYPES = ("purchase_or_donation", "visits", "regular_activity", "dual_residence")

@@ -93,8 +93,8 @@ class BodyCounts:
     by_body: Mapping[str, int] = field(default_factory=dict)
     own_direct: int | None = None
     own_via: int | None = None
-    #: the activity-attendance hook's answer (month → attendances), None until it exists
-    attendance_by_month: Mapping[str, int] | None = None
+    #: accepted activity attendances by month ("YYYY-MM")
+    attendance_by_month: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -325,7 +325,7 @@ def build_body_dashboard(
     approvals_shown, premium_shown = suppress_flow_and_stock(
         approvals, premium, threshold=threshold
     )
-    lines = [
+    lines = (
         SeriesLine(
             key="premium_approvals",
             label_ja="プレミアム承認",
@@ -338,31 +338,23 @@ def build_body_dashboard(
             label_en="Premium registrations",
             values=premium_shown,
         ),
-    ]
-    note = (
-        "活動参加（出席）の集計は活動記録の機能とともに加わります。",
-        "Activity attendance will be added with the activity records.",
+        SeriesLine(
+            key="attendance",
+            label_ja="活動参加",
+            label_en="Activity attendance",
+            values=tuple(
+                suppress_count(counts.attendance_by_month.get(m, 0), threshold=threshold)
+                for m in months
+            ),
+        ),
     )
-    if counts.attendance_by_month is not None:
-        attendance = [counts.attendance_by_month.get(m, 0) for m in months]
-        lines.append(
-            SeriesLine(
-                key="attendance",
-                label_ja="活動参加",
-                label_en="Activity attendance",
-                values=tuple(suppress_count(n, threshold=threshold) for n in attendance),
-            )
-        )
-        note = ("", "")
     series.append(
         Series(
             id="premium_monthly",
             title_ja="プレミアム登録と活動参加（月別）",
             title_en="Premium registrations and activity participation by month",
             months=months,
-            lines=tuple(lines),
-            note_ja=note[0],
-            note_en=note[1],
+            lines=lines,
         )
     )
     return Dashboard(

@@ -51,7 +51,7 @@ def _current(today: date) -> ColumnElement[bool]:
 
 async def activity_attendance_by_month(
     read: Reader, *, body_codes: Sequence[str], months: Sequence[str]
-) -> Mapping[str, int] | None:
+) -> Mapping[str, int]:
     """Premium activity participation: accepted attendances (check-ins and accepted
     evidence, migration 0002) per month ("YYYY-MM", the Japan date of the attendance) at
     activities of ``body_codes``, for the months shown."""

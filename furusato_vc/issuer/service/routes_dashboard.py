@@ -53,13 +53,17 @@ from furusato_vc.issuer.service.dashboard_store import (
     prefecture_counts,
 )
 from furusato_vc.issuer.service.deps import state_of
-from furusato_vc.issuer.service.routes_staff import Role, StaffMember
-from furusato_vc.issuer.service.store import sha256
+from furusato_vc.issuer.service.routes_staff import (
+    Role,
+    StaffMember,
+    staff_by_token,
+    staff_from_row,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from sqlalchemy import Executable, RowMapping
+    from sqlalchemy import Executable
 
     from furusato_vc.issuer.dashboard.model import Dashboard
     from furusato_vc.issuer.service.dashboard_store import Reader
@@ -93,31 +97,6 @@ def _session_mac(secret: bytes, staff_id: str, expires: int, token_hash: bytes) 
     return b64url_encode(hmac.new(secret, message, hashlib.sha256).digest())
 
 
-def _member(row: RowMapping) -> StaffMember:
-    return StaffMember(
-        id=str(row["id"]),
-        body_code=str(row["body_code"]),
-        username=str(row["username"]),
-        role=Role(str(row["role"])),
-    )
-
-
-async def _by_token(state: ServiceState, token: str) -> tuple[StaffMember, bytes] | None:
-    if not 16 <= len(token) <= 256:
-        return None
-    async with state.transaction() as conn:
-        row = (
-            (
-                await conn.execute(
-                    select(t.staff).where(t.staff.c.token_hash == sha256(token.encode()))
-                )
-            )
-            .mappings()
-            .first()
-        )
-    return None if row is None else (_member(row), bytes(row["token_hash"]))
-
-
 async def _by_session(state: ServiceState, value: str) -> StaffMember | None:
     parts = value.split(".")
     if len(parts) != 3 or not parts[1].isdigit() or len(value) > 200:
@@ -135,7 +114,7 @@ async def _by_session(state: ServiceState, value: str) -> StaffMember | None:
     token_hash = bytes(row["token_hash"])
     for secret in state.settings.secrets:  # the first signs; all verify (rotation)
         if hmac.compare_digest(_session_mac(secret, staff_id, expires, token_hash), mac):
-            return _member(row)
+            return staff_from_row(row)
     return None
 
 
@@ -154,7 +133,7 @@ async def _authenticate(
     if authorization is not None:
         if not authorization.startswith("Bearer "):
             raise RequestError(ErrorCode.STAFF_UNAUTHENTICATED, "no bearer token")
-        found = await _by_token(state, authorization[len("Bearer ") :].strip())
+        found = await staff_by_token(state, authorization[len("Bearer ") :].strip())
         member = None if found is None else found[0]
     elif (cookie := request.cookies.get(SESSION_COOKIE)) is not None:
         member = await _by_session(state, cookie)
@@ -197,7 +176,7 @@ async def login(request: Request) -> Response:
     fields = dict(part.partition("=")[::2] for part in form.split("&") if part)
     token = fields.get("token", "")
     # staff tokens are base64url: they pass form encoding unchanged, anything else is wrong
-    found = await _by_token(state, token) if set(token) <= _TOKEN_CHARS else None
+    found = await staff_by_token(state, token) if set(token) <= _TOKEN_CHARS else None
     if found is None:
         return HTMLResponse(
             render_login(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse, Response
@@ -28,7 +28,12 @@ from furusato_vc.issuer.service.store import (
     sha256,
 )
 
-__all__ = ["Role", "StaffMember", "router", "staff_member"]
+if TYPE_CHECKING:
+    from sqlalchemy import RowMapping
+
+    from furusato_vc.issuer.service.deps import ServiceState
+
+__all__ = ["Role", "StaffMember", "router", "staff_by_token", "staff_from_row", "staff_member"]
 
 router = APIRouter(prefix="/staff/bodies/{code}")
 
@@ -50,19 +55,20 @@ class StaffMember:
     role: Role
 
 
-async def staff_member(
-    request: Request, code: str, authorization: str | None, least: Role
-) -> StaffMember:
-    """Raises:
-    RequestError: ``staff_unauthenticated`` (no or unknown token), ``staff_forbidden``
-        (another body's staff, or a role below ``least``).
-    """
-    if authorization is None or not authorization.startswith("Bearer "):
-        raise RequestError(ErrorCode.STAFF_UNAUTHENTICATED, "no bearer token")
-    token = authorization[len("Bearer ") :].strip()
+def staff_from_row(row: RowMapping) -> StaffMember:
+    return StaffMember(
+        id=str(row["id"]),
+        body_code=str(row["body_code"]),
+        username=str(row["username"]),
+        role=Role(str(row["role"])),
+    )
+
+
+async def staff_by_token(state: ServiceState, token: str) -> tuple[StaffMember, bytes] | None:
+    """The staff member whose bearer token this is, with their stored token hash (dashboard
+    sessions are bound to it), or None for an unknown token."""
     if not 16 <= len(token) <= 256:
-        raise RequestError(ErrorCode.STAFF_UNAUTHENTICATED, "unknown token")
-    state = state_of(request)
+        return None
     async with state.transaction() as conn:
         row = (
             (
@@ -73,11 +79,22 @@ async def staff_member(
             .mappings()
             .first()
         )
-    if row is None:
+    return None if row is None else (staff_from_row(row), bytes(row["token_hash"]))
+
+
+async def staff_member(
+    request: Request, code: str, authorization: str | None, least: Role
+) -> StaffMember:
+    """Raises:
+    RequestError: ``staff_unauthenticated`` (no or unknown token), ``staff_forbidden``
+        (another body's staff, or a role below ``least``).
+    """
+    if authorization is None or not authorization.startswith("Bearer "):
+        raise RequestError(ErrorCode.STAFF_UNAUTHENTICATED, "no bearer token")
+    found = await staff_by_token(state_of(request), authorization[len("Bearer ") :].strip())
+    if found is None:
         raise RequestError(ErrorCode.STAFF_UNAUTHENTICATED, "unknown token")
-    member = StaffMember(
-        id=row["id"], body_code=row["body_code"], username=row["username"], role=Role(row["role"])
-    )
+    member, _token_hash = found
     if member.body_code != code:
         raise RequestError(ErrorCode.STAFF_FORBIDDEN, "staff of another body")
     if _RANK[member.role] < _RANK[least]:
