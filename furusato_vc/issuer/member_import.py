@@ -571,15 +571,20 @@ def neutralise_cell(value: str) -> str:
     return value
 
 
-def _serialize_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
+def _serialize_csv(
+    header: Sequence[str], rows: Iterable[Sequence[object]], *, with_header: bool = True
+) -> bytes:
     """UTF-8 with a BOM (so that Excel opens Japanese text correctly), CRLF line ends,
-    every text cell neutralised."""
+    every text cell neutralised. Without the header (and its BOM) the rows continue a file
+    written before."""
     out = io.StringIO(newline="")
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(header)
+    if with_header:
+        writer.writerow(header)
     for row in rows:
         writer.writerow(["" if cell is None else neutralise_cell(str(cell)) for cell in row])
-    return _BOM + out.getvalue().encode("utf-8")
+    text = out.getvalue().encode("utf-8")
+    return _BOM + text if with_header else text
 
 
 OUTBOX_COLUMNS: Final = (
@@ -602,21 +607,16 @@ def serialize_outbox_csv(
     rows = (
         [entry.to_json(include_tx_code=include_tx_code)[c] for c in columns] for entry in entries
     )
-    data = _serialize_csv(columns, rows)
-    if header:
-        return data
-    return data.split(b"\r\n", 1)[1] if b"\r\n" in data else b""
+    return _serialize_csv(columns, rows, with_header=header)
 
 
 def serialize_tx_codes_csv(entries: Iterable[OutboxEntry], *, header: bool = True) -> bytes:
     """Only ``member_number``, ``contact`` and ``tx_code``: for a second channel."""
-    data = _serialize_csv(
+    return _serialize_csv(
         ("member_number", "contact", "tx_code"),
         ((e.member_number, e.contact, e.tx_code) for e in entries),
+        with_header=header,
     )
-    if header:
-        return data
-    return data.split(b"\r\n", 1)[1] if b"\r\n" in data else b""
 
 
 REPORT_COLUMNS: Final = (

@@ -260,15 +260,32 @@ def _read_csv(data: bytes) -> list[list[str]]:
     return list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
 
 
-def test_outbox_and_report_csvs_neutralise_every_cell() -> None:
-    entry = OutboxEntry(
+def _entry(
+    *,
+    member_number: str,
+    contact: str,
+    registration_id: str,
+    credential_offer_uri: str,
+    tx_code: str,
+) -> OutboxEntry:
+    return OutboxEntry(
         row=2,
+        member_number=member_number,
+        contact=contact,
+        registration_id=registration_id,
+        credential_offer_uri=credential_offer_uri,
+        tx_code=tx_code,
+        expires_at=1,
+    )
+
+
+def test_outbox_and_report_csvs_neutralise_every_cell() -> None:
+    entry = _entry(
         member_number="=cmd|'/C calc'!A0",
         contact="+81-90-1234-5678",
         registration_id="-abc",
         credential_offer_uri="openid-credential-offer://?x",
         tx_code="012345",
-        expires_at=1,
     )
     rows = _read_csv(serialize_outbox_csv([entry]))
     assert rows[0][:3] == ["row", "member_number", "contact"]
@@ -299,14 +316,12 @@ def test_outbox_and_report_csvs_neutralise_every_cell() -> None:
 
 
 def test_outbox_csv_without_header_continues_a_file() -> None:
-    entry = OutboxEntry(
-        row=2,
+    entry = _entry(
         member_number="A",
         contact="a@example.jp",
         registration_id="r",
         credential_offer_uri="u",
         tx_code="1",
-        expires_at=1,
     )
     continued = serialize_outbox_csv([entry], header=False)
     assert not continued.startswith(b"\xef\xbb\xbf")

@@ -46,8 +46,8 @@ from furusato_vc.issuer.service.routes_public import CONFIGURATIONS
 from furusato_vc.issuer.service.store import (
     basic_registration_row,
     insert_ignore,
+    offer_row,
     record_from_row,
-    sha256,
 )
 
 if TYPE_CHECKING:
@@ -323,20 +323,18 @@ async def _write_batch(
 def _new_offer(
     ctx: _Context, member: MemberRow, *, registration_id: str
 ) -> tuple[dict[str, Any], OutboxEntry]:
-    """The batch form of ``store.create_offer``: the offer's row (only the SHA-256 of the
-    pre-authorized code and of the tx_code) and the outbox entry with both in clear."""
+    """The batch form of ``store.create_offer``: the offer's row (``store.offer_row``) and
+    the outbox entry with both codes in clear."""
     code = create_pre_authorized_code(random=ctx.random)
     tx_code = create_tx_code(ctx.tx_spec, random=ctx.random)
-    row = {
-        "code_hash": sha256(code.encode()),
-        "registration_id": registration_id,
-        "body_code": ctx.body_code,
-        "tx_code_hash": sha256(tx_code.encode()),
-        "configuration_ids": _json(list(_BASIC_CONFIGURATIONS)),
-        "expires_at": ctx.offer_expires_at,
-        "used_at": None,
-        "failed_attempts": 0,
-    }
+    row = offer_row(
+        code=code,
+        tx_code=tx_code,
+        registration_id=registration_id,
+        body_code=ctx.body_code,
+        configuration_ids=_BASIC_CONFIGURATIONS,
+        expires_at=ctx.offer_expires_at,
+    )
     offer = CredentialOffer(
         credential_issuer=ctx.issuer_id,
         credential_configuration_ids=_BASIC_CONFIGURATIONS,

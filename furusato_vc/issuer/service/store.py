@@ -65,6 +65,7 @@ __all__ = [
     "count_allocation",
     "create_offer",
     "load_registration",
+    "offer_row",
     "publish_status_list",
     "publish_unpublished",
     "record_from_row",
@@ -487,6 +488,29 @@ class OfferGrant:
     configuration_ids: tuple[str, ...]
 
 
+def offer_row(
+    *,
+    code: str,
+    tx_code: str,
+    registration_id: str,
+    body_code: str,
+    configuration_ids: Sequence[str],
+    expires_at: int,
+) -> dict[str, Any]:
+    """Every column of a new offer (the app's and the member import's): only the SHA-256 of
+    the pre-authorized code and of the tx_code is stored."""
+    return {
+        "code_hash": sha256(code.encode()),
+        "registration_id": registration_id,
+        "body_code": body_code,
+        "tx_code_hash": sha256(tx_code.encode()),
+        "configuration_ids": _json(list(configuration_ids)),
+        "expires_at": expires_at,
+        "used_at": None,
+        "failed_attempts": 0,
+    }
+
+
 async def create_offer(
     conn: AsyncConnection,
     *,
@@ -509,16 +533,14 @@ async def create_offer(
     secret_tx_code = create_tx_code(tx_code, random=random)
     await conn.execute(
         _INSERT_OFFER,
-        {
-            "code_hash": sha256(code.encode()),
-            "registration_id": registration.id,
-            "body_code": registration.body_code,
-            "tx_code_hash": sha256(secret_tx_code.encode()),
-            "configuration_ids": _json(list(configuration_ids)),
-            "expires_at": now + lifetime,
-            "used_at": None,
-            "failed_attempts": 0,
-        },
+        offer_row(
+            code=code,
+            tx_code=secret_tx_code,
+            registration_id=registration.id,
+            body_code=registration.body_code,
+            configuration_ids=configuration_ids,
+            expires_at=now + lifetime,
+        ),
     )
     return code, secret_tx_code
 
