@@ -92,7 +92,9 @@ def suppress_flow_and_stock(
                 total += flow[month]
                 month += 1
         groups.append(group)
-    if groups and 0 < sum(flow[m] for m in groups[-1]) < threshold:
+    # a small last group joins the groups before it until the joined group reaches the
+    # threshold (a group before it may hold only zero months, e.g. flow 2, 0, 1 with k 2)
+    while groups and 0 < sum(flow[m] for m in groups[-1]) < threshold:
         if len(groups) == 1:
             return tuple(None for _ in flow), tuple(None for _ in stock)
         last = groups.pop()

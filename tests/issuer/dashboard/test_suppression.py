@@ -99,3 +99,11 @@ def test_stock_differences_never_reveal_a_small_month(flow: list[int], k: int) -
         gap = stock[b] - stock[a]
         months = range(a + 1, b + 1)
         assert gap == 0 or gap >= k or all(shown_flow[m] is not None for m in months)
+
+
+def test_a_small_last_month_after_a_zero_month_joins_until_the_group_is_large_enough() -> None:
+    """Found by the property above: flow 2, 0, 1 with threshold 2 once showed stocks 2 and 3,
+    so the hidden last two months were seen to add up to 1."""
+    shown_flow, shown_stock = suppress_flow_and_stock([2, 0, 1], [2, 2, 3], threshold=2)
+    assert shown_flow == (None, None, None)
+    assert shown_stock == (None, None, 3)
