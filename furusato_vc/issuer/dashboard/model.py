@@ -66,6 +66,9 @@ class Dashboard:
     threshold: int
     tables: tuple[Table, ...]
     series: tuple[Series, ...]
+    #: when the counts were taken (Japan time, "YYYY-MM-DD HH:MM"), for views served from a
+    #: snapshot (docs/dashboard.md, "Snapshots"); None when counted for this request
+    counted_at: str | None = None
 
     def table(self, table_id: str) -> Table:
         for table in self.tables:

@@ -90,6 +90,7 @@ def render_json(dashboard: Dashboard) -> dict[str, Any]:
         "name_ja": dashboard.name_ja,
         "name_en": dashboard.name_en,
         "as_of": dashboard.as_of,
+        "counted_at": dashboard.counted_at,
         "suppression": {"threshold": dashboard.threshold, "marker": HIDDEN_JA},
         "tables": [
             {
@@ -250,7 +251,12 @@ def render_html(
         'style="display:inline"><button type="submit">ログアウト / Log out</button></form>'
         "</nav></header>"
         f'<p class="meta">集計日 / As of {escape(dashboard.as_of)} ・ '
-        f"{HIDDEN_JA}: {dashboard.threshold}未満の値、またはそれを逆算できる値 "
+        + (
+            ""
+            if dashboard.counted_at is None
+            else f"集計時刻 / Counted at {escape(dashboard.counted_at)} ・ "
+        )
+        + f"{HIDDEN_JA}: {dashboard.threshold}未満の値、またはそれを逆算できる値 "
         f'<span lang="en">(suppressed: counts under {dashboard.threshold}, or counts '
         "from which one could be recovered)</span></p>"
     )

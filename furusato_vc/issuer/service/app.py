@@ -26,6 +26,7 @@ from furusato_vc.core.oid4vci.constants import OAUTH_ERROR_FOR
 from furusato_vc.core.oid4vci.sealed import AccessTokenCodec, NonceCodec
 from furusato_vc.core.registration.bodies import load_bodies as load_body_registry
 from furusato_vc.issuer.credentials import IssuancePolicy
+from furusato_vc.issuer.service.dashboard_snapshots import refresh_snapshots_once
 from furusato_vc.issuer.service.deps import (
     RateLimiter,
     ServiceState,
@@ -99,6 +100,21 @@ async def _republish_forever(state: ServiceState) -> None:
             _log.info("premium ended (renewal failed): %s", {k: v for k, v in expired.items() if v})
         if any(done.values()):
             _log.info("status lists republished: %s", {k: v for k, v in done.items() if v})
+
+
+async def _refresh_dashboards_forever(state: ServiceState) -> None:
+    """Keep the national and prefecture dashboard snapshots that staff have opened fresh
+    (docs/dashboard.md, "Snapshots"); several processes share the work by leases."""
+    interval = max(state.settings.dashboard_max_age.total_seconds() / 2, 1.0)
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            refreshed = await refresh_snapshots_once(state)
+        except FurusatoError as exc:  # the database is down: try again next time
+            _log.warning("dashboard refresh failed: %s", exc.code.value)
+            continue
+        if refreshed:
+            _log.info("dashboard snapshots refreshed: %s", refreshed)
 
 
 _EVIDENCE_PATH: Final = re.compile(r"/registrations/[A-Za-z0-9_-]{1,64}/evidence")
@@ -186,16 +202,18 @@ def create_app(
         )
         await state.reload_bodies()
         app.state.furusato = state
-        republisher = None
+        background: list[asyncio.Task[None]] = []
         if settings.republish_interval.total_seconds() > 0:
-            republisher = asyncio.create_task(_republish_forever(state))
+            background.append(asyncio.create_task(_republish_forever(state)))
+        if settings.dashboard_max_age.total_seconds() > 0:
+            background.append(asyncio.create_task(_refresh_dashboards_forever(state)))
         try:
             yield
         finally:
-            if republisher is not None:
-                republisher.cancel()
+            for task in background:
+                task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await republisher
+                    await task
             await engine.dispose()
 
     app = FastAPI(

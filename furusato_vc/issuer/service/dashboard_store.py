@@ -25,8 +25,8 @@ if TYPE_CHECKING:
     from sqlalchemy import ColumnElement, Executable
 
     #: runs one SELECT on a pooled connection of its own and returns its rows, so that the
-    #: independent queries of a view run side by side (the route builds it, see
-    #: routes_dashboard); each query sees its own snapshot
+    #: independent queries of a view run side by side (built by
+    #: dashboard_snapshots); each query sees its own database snapshot
     Reader = Callable[[Executable], Awaitable[Sequence[Sequence[Any]]]]
 
 __all__ = [

@@ -24,9 +24,10 @@ the staff member's own body, so a municipality's staff cannot open its prefectur
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
-from typing import TYPE_CHECKING, Annotated, Any, Final
+from typing import TYPE_CHECKING, Annotated, Final
 
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -36,9 +37,10 @@ from furusato_vc.core.encoding import b64url_encode
 from furusato_vc.core.errors import ErrorCode, RequestError
 from furusato_vc.core.registration.claims import JST
 from furusato_vc.issuer.dashboard.build import (
+    BodyCounts,
+    NationalCounts,
     build_body_dashboard,
     build_national_dashboard,
-    month_ends,
 )
 from furusato_vc.issuer.dashboard.render import (
     render_csv,
@@ -47,10 +49,10 @@ from furusato_vc.issuer.dashboard.render import (
     render_login,
 )
 from furusato_vc.issuer.service import schema as t
-from furusato_vc.issuer.service.dashboard_store import (
-    body_counts,
-    national_counts,
-    prefecture_counts,
+from furusato_vc.issuer.service.dashboard_snapshots import (
+    NATIONAL,
+    counted_at_text,
+    view_counts,
 )
 from furusato_vc.issuer.service.deps import state_of
 from furusato_vc.issuer.service.routes_staff import (
@@ -61,12 +63,7 @@ from furusato_vc.issuer.service.routes_staff import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
-    from sqlalchemy import Executable
-
     from furusato_vc.issuer.dashboard.model import Dashboard
-    from furusato_vc.issuer.service.dashboard_store import Reader
     from furusato_vc.issuer.service.deps import ServiceState
 
 __all__ = ["SESSION_COOKIE", "router"]
@@ -232,28 +229,12 @@ async def own_dashboard(
 # ---------------------------------------------------------------------------- views
 
 
-def _reader(state: ServiceState) -> Reader:
-    """One pooled connection (and read-only transaction) per query, so that a view's
-    independent queries run side by side; database failures become
-    ``database_unavailable`` as everywhere else."""
-
-    async def read(statement: Executable) -> Sequence[Sequence[Any]]:
-        async with state.transaction() as conn:
-            return (await conn.execute(statement)).all()
-
-    return read
-
-
 async def _body_dashboard(state: ServiceState, code: str) -> Dashboard:
     body = state.registry.get(code)
     today = state.now().astimezone(JST).date()
-    months = [key for key, _end in month_ends(today)]
-    read = _reader(state)
-    if body.is_prefecture:
-        counts = await prefecture_counts(read, prefecture_code=code, today=today, months=months)
-    else:
-        counts = await body_counts(read, body_code=code, today=today, months=months)
-    return build_body_dashboard(
+    counts, counted_at = await view_counts(state, code, today=today)
+    assert isinstance(counts, BodyCounts)  # view_counts checks the snapshot's kind
+    dashboard = build_body_dashboard(
         view="prefecture" if body.is_prefecture else "municipality",
         body=body,
         counts=counts,
@@ -261,14 +242,23 @@ async def _body_dashboard(state: ServiceState, code: str) -> Dashboard:
         today=today,
         threshold=state.settings.dashboard_suppression_threshold,
     )
+    return _stamped(dashboard, counted_at)
 
 
 async def _national_dashboard(state: ServiceState) -> Dashboard:
     today = state.now().astimezone(JST).date()
-    counts = await national_counts(_reader(state), today=today)
-    return build_national_dashboard(
+    counts, counted_at = await view_counts(state, NATIONAL, today=today)
+    assert isinstance(counts, NationalCounts)
+    dashboard = build_national_dashboard(
         counts, today=today, threshold=state.settings.dashboard_suppression_threshold
     )
+    return _stamped(dashboard, counted_at)
+
+
+def _stamped(dashboard: Dashboard, counted_at: int | None) -> Dashboard:
+    if counted_at is None:
+        return dashboard
+    return dataclasses.replace(dashboard, counted_at=counted_at_text(counted_at))
 
 
 def _html(state: ServiceState, dashboard: Dashboard, export_base: str) -> HTMLResponse:

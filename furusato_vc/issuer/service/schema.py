@@ -41,6 +41,7 @@ __all__ = [
     "benefits",
     "bodies",
     "body_documents",
+    "dashboard_snapshots",
     "evidence",
     "idempotency_keys",
     "identities",
@@ -445,4 +446,18 @@ Index(
     registrations.c.valid_until,
     registrations.c.tier,
     registrations.c.via_registration_id,
+)
+
+# (migration 0006_dashboard_snapshots) The raw counts of a dashboard view as of
+# ``counted_at``: heavy views (national, prefecture) are counted once per refresh, not once
+# per page load (docs/dashboard.md, "Snapshots"). ``refreshing_until`` is the lease of the
+# server process refreshing it, so several processes do not count the same view at once.
+dashboard_snapshots = Table(
+    "dashboard_snapshots",
+    metadata,
+    Column("view_key", String(8), primary_key=True),  # a body code, or "national"
+    Column("japan_date", String(10), nullable=False),  # the Japan date it was counted for
+    Column("counted_at", BigInteger, nullable=False),
+    Column("counts", Text, nullable=False),  # furusato_vc.issuer.dashboard.snapshot
+    Column("refreshing_until", BigInteger, nullable=True),
 )

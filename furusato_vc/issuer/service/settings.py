@@ -307,6 +307,10 @@ class ServiceSettings:
     # session a staff member's token is exchanged for lasts this long
     dashboard_suppression_threshold: int = 10
     dashboard_session_lifetime: timedelta = timedelta(hours=8)
+    # a view's counts are served from its snapshot while younger than this, and the
+    # national and prefecture snapshots are refreshed in the background at half of it;
+    # zero counts on every page load (docs/dashboard.md, "Snapshots")
+    dashboard_max_age: timedelta = timedelta(minutes=10)
 
     def __post_init__(self) -> None:
         if not self.secrets or any(len(secret) < 32 for secret in self.secrets):
@@ -323,6 +327,8 @@ class ServiceSettings:
             raise ValueError("notice_feed_lifetime and benefits_lifetime must be >= 2 minutes")
         if self.dashboard_suppression_threshold < 1:
             raise ValueError("dashboard_suppression_threshold must be at least 1")
+        if self.dashboard_max_age.total_seconds() < 0:
+            raise ValueError("dashboard_max_age must not be negative (zero turns snapshots off)")
         if self.base_url.endswith("/"):
             raise ValueError("base_url must not end with '/'")
 
@@ -341,6 +347,8 @@ class ServiceSettings:
     def from_environment(cls, *, database_url: str | None, base_url: str | None) -> ServiceSettings:
         """Settings from ``FURUSATO_SECRET`` (hex, comma-separated for rotation),
         ``FURUSATO_DASHBOARD_THRESHOLD`` (small-cell suppression, default 10),
+        ``FURUSATO_DASHBOARD_MAX_AGE`` (seconds a dashboard snapshot is served, default 600;
+        0 counts on every page load),
         ``FURUSATO_KEY_ENCRYPTION_KEY`` (hex, 32 bytes) or ``FURUSATO_SECRETS_FILE`` (a file
         holding both, as written by ``furusato-vc issuer init``), ``FURUSATO_IMPORT_OFFER_DAYS``
         (the member import's offer lifetime, default 30), and the flags."""
@@ -359,6 +367,7 @@ class ServiceSettings:
         pool = os.environ.get("FURUSATO_DATABASE_POOL_SIZE")
         import_days = os.environ.get("FURUSATO_IMPORT_OFFER_DAYS")
         threshold = os.environ.get("FURUSATO_DASHBOARD_THRESHOLD")
+        max_age = os.environ.get("FURUSATO_DASHBOARD_MAX_AGE")
         return cls(
             premium=PremiumSettings.from_environment(os.environ),
             notice_link_domains=parse_link_domains(
@@ -368,6 +377,7 @@ class ServiceSettings:
                 offer_lifetime=timedelta(days=int(import_days or 30))
             ),
             dashboard_suppression_threshold=int(threshold) if threshold else 10,
+            dashboard_max_age=timedelta(seconds=int(max_age) if max_age else 600),
             rate_limit_per_minute=int(rate) if rate else DEFAULT_RATE_LIMIT_PER_MINUTE,
             database_pool_size=int(pool) if pool else DEFAULT_DATABASE_POOL_SIZE,
             database_url=database_url
