@@ -9,8 +9,9 @@ they were taken:
   today's Japan date; otherwise the view is counted for this request and the snapshot
   replaced (a newer snapshot written meanwhile by another process is never overwritten by
   an older one);
-* each server process refreshes the national and prefecture snapshots in the background
-  once they are half their maximum age, taking a lease on the row first
+* each server process refreshes in the background, once they are half their maximum age,
+  the national and prefecture snapshots and any other whose count took
+  :data:`BACKGROUND_COUNT_MS` or more (a large municipality), taking a lease on the row first
   (``refreshing_until``) so that several processes never count the same view at once; a
   process that dies mid-count only delays the next refresh until its lease ends;
 * a snapshot that does not decode is counted again, never shown;
@@ -22,6 +23,7 @@ docs/dashboard.md, "Snapshots".
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
@@ -48,9 +50,17 @@ if TYPE_CHECKING:
     from furusato_vc.issuer.service.dashboard_store import Reader
     from furusato_vc.issuer.service.deps import ServiceState
 
-__all__ = ["NATIONAL", "counted_at_text", "refresh_snapshots_once", "view_counts"]
+__all__ = [
+    "BACKGROUND_COUNT_MS",
+    "NATIONAL",
+    "counted_at_text",
+    "refresh_snapshots_once",
+    "view_counts",
+]
 
 NATIONAL: Final = "national"
+#: a view whose last count took this long is refreshed in the background, not on a page load
+BACKGROUND_COUNT_MS: Final = 500
 _log = logging.getLogger("furusato_vc.issuer.dashboard")
 _S = t.dashboard_snapshots.c
 _READ: Final = select(_S.japan_date, _S.counted_at, _S.counts).where(
@@ -64,6 +74,7 @@ _REPLACE: Final = (
         counted_at=bindparam("at"),
         counts=bindparam("text"),
         refreshing_until=None,
+        count_ms=bindparam("ms"),
     )
 )
 
@@ -95,10 +106,30 @@ async def _count(state: ServiceState, key: str, today: date) -> BodyCounts | Nat
     return await body_counts(read, body_code=key, today=today, months=months)
 
 
+async def _counted(
+    state: ServiceState, key: str, today: date
+) -> tuple[BodyCounts | NationalCounts, int]:
+    """The view counted now, and how many milliseconds that took."""
+    started = time.monotonic()
+    counts = await _count(state, key, today)
+    return counts, int((time.monotonic() - started) * 1000)
+
+
 async def _store(
-    state: ServiceState, key: str, today: date, at: int, counts: BodyCounts | NationalCounts
+    state: ServiceState,
+    key: str,
+    today: date,
+    at: int,
+    counted: tuple[BodyCounts | NationalCounts, int],
 ) -> None:
-    values = {"key": key, "day": today.isoformat(), "at": at, "text": encode_counts(counts)}
+    counts, ms = counted
+    values = {
+        "key": key,
+        "day": today.isoformat(),
+        "at": at,
+        "text": encode_counts(counts),
+        "ms": ms,
+    }
     async with state.transaction() as conn:
         inserted = await conn.execute(
             insert_ignore(conn, t.dashboard_snapshots, "view_key"),
@@ -108,6 +139,7 @@ async def _store(
                 "counted_at": at,
                 "counts": values["text"],
                 "refreshing_until": None,
+                "count_ms": ms,
             },
         )
         if inserted.first() is None:
@@ -140,9 +172,9 @@ async def view_counts(
             if _expected(key, counts):
                 return counts, int(row.counted_at)
             _log.warning("dashboard snapshot %s is of another kind: counting again", key)
-    counts = await _count(state, key, today)
-    await _store(state, key, today, now, counts)
-    return counts, now
+    counted = await _counted(state, key, today)
+    await _store(state, key, today, now, counted)
+    return counted[0], now
 
 
 def _is_prefecture(state: ServiceState, key: str) -> bool:
@@ -154,8 +186,9 @@ def _is_prefecture(state: ServiceState, key: str) -> bool:
 
 
 async def refresh_snapshots_once(state: ServiceState) -> list[str]:
-    """Count again the national and prefecture snapshots that are half their maximum age
-    (or of another day), each under a lease; returns the views refreshed by this call."""
+    """Count again the national and prefecture snapshots, and those whose last count took
+    :data:`BACKGROUND_COUNT_MS` or more, once they are half their maximum age (or of another
+    day), each under a lease; returns the views refreshed by this call."""
     max_age = int(state.settings.dashboard_max_age.total_seconds())
     if max_age <= 0:
         return []
@@ -164,7 +197,7 @@ async def refresh_snapshots_once(state: ServiceState) -> list[str]:
     async with state.transaction() as conn:
         rows = (
             await conn.execute(
-                select(_S.view_key, _S.counted_at).where(
+                select(_S.view_key, _S.counted_at, _S.count_ms).where(
                     and_(
                         or_(
                             _S.counted_at <= now - max_age // 2, _S.japan_date != today.isoformat()
@@ -175,9 +208,10 @@ async def refresh_snapshots_once(state: ServiceState) -> list[str]:
             )
         ).all()
     refreshed: list[str] = []
-    for key, counted_at in rows:
-        if key != NATIONAL and not _is_prefecture(state, key):
-            continue  # a municipality's view is one index range: counted when opened
+    for key, counted_at, count_ms in rows:
+        heavy = key == NATIONAL or _is_prefecture(state, key) or count_ms >= BACKGROUND_COUNT_MS
+        if not heavy:
+            continue  # a small municipality's view is counted when it is opened
         async with state.transaction() as conn:
             claimed = await conn.execute(
                 update(t.dashboard_snapshots)
@@ -193,6 +227,6 @@ async def refresh_snapshots_once(state: ServiceState) -> list[str]:
             if claimed.rowcount != 1:
                 continue  # another process took it, or refreshed it meanwhile
         started = state.now_s()  # the counts are at least as new as this
-        await _store(state, key, today, started, await _count(state, key, today))
+        await _store(state, key, today, started, await _counted(state, key, today))
         refreshed.append(key)
     return refreshed

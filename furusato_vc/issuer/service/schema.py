@@ -451,7 +451,8 @@ Index(
 # (migration 0006_dashboard_snapshots) The raw counts of a dashboard view as of
 # ``counted_at``: heavy views (national, prefecture) are counted once per refresh, not once
 # per page load (docs/dashboard.md, "Snapshots"). ``refreshing_until`` is the lease of the
-# server process refreshing it, so several processes do not count the same view at once.
+# server process refreshing it, so several processes do not count the same view at once;
+# ``count_ms`` is how long the last count took (slow views are refreshed in the background).
 dashboard_snapshots = Table(
     "dashboard_snapshots",
     metadata,
@@ -460,4 +461,5 @@ dashboard_snapshots = Table(
     Column("counted_at", BigInteger, nullable=False),
     Column("counts", Text, nullable=False),  # furusato_vc.issuer.dashboard.snapshot
     Column("refreshing_until", BigInteger, nullable=True),
+    Column("count_ms", Integer, nullable=False),
 )

@@ -24,6 +24,7 @@ def upgrade() -> None:
         sa.Column("counted_at", sa.BigInteger(), nullable=False),
         sa.Column("counts", sa.Text(), nullable=False),
         sa.Column("refreshing_until", sa.BigInteger(), nullable=True),
+        sa.Column("count_ms", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("view_key", name=op.f("pk_dashboard_snapshots")),
     )
 
