@@ -123,27 +123,21 @@ async def _store(
     counted: tuple[BodyCounts | NationalCounts, int],
 ) -> None:
     counts, ms = counted
-    values = {
-        "key": key,
-        "day": today.isoformat(),
-        "at": at,
-        "text": encode_counts(counts),
-        "ms": ms,
-    }
+    text, day = encode_counts(counts), today.isoformat()
     async with state.transaction() as conn:
         inserted = await conn.execute(
             insert_ignore(conn, t.dashboard_snapshots, "view_key"),
             {
                 "view_key": key,
-                "japan_date": values["day"],
+                "japan_date": day,
                 "counted_at": at,
-                "counts": values["text"],
+                "counts": text,
                 "refreshing_until": None,
                 "count_ms": ms,
             },
         )
         if inserted.first() is None:
-            await conn.execute(_REPLACE, values)
+            await conn.execute(_REPLACE, {"key": key, "day": day, "at": at, "text": text, "ms": ms})
 
 
 def _expected(key: str, counts: BodyCounts | NationalCounts) -> bool:
