@@ -28,9 +28,12 @@ from cryptography.hazmat.primitives.serialization import (
 
 from furusato_vc.core.encoding import b64url_decode, b64url_encode, dumps_compact
 from furusato_vc.core.errors import ErrorCode, FormatError
+from furusato_vc.core.frozen import slot_constructor
 from furusato_vc.core.jose.algorithms import JwsAlgorithm
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from furusato_vc.core.encoding import JSONObject, JSONValue
 
 __all__ = [
@@ -110,6 +113,12 @@ class PublicJwk:
         return True
 
 
+# (kty, crv, x, y, kid, key): a Holder key is parsed from every credential verified.
+_new_jwk: Callable[[str, str, str, str | None, str | None, PublicKey], PublicJwk] = (
+    slot_constructor(PublicJwk)
+)
+
+
 def verify_es256(key: ec.EllipticCurvePublicKey, signature: bytes, message: bytes) -> bool:
     """ECDSA P-256/SHA-256 over an IEEE P1363 ``r || s`` signature (JOSE RFC 7518 §3.4 and
     COSE RFC 9053 §2.1 use the same form): exactly 64 bytes, 0 < r, s < n. Never raises."""
@@ -185,7 +194,7 @@ def parse_public_jwk(value: JSONValue, *, allow_eddsa: bool = False) -> PublicJw
             key = ec.EllipticCurvePublicKey.from_encoded_point(_P256, b"\x04" + x_raw + y_raw)
         except ValueError as exc:
             raise FormatError(ErrorCode.MALFORMED_JWK, "point is not on P-256") from exc
-        return PublicJwk(kty=kty, crv=crv, x=x_text, y=y_text, kid=kid, key=key)
+        return _new_jwk(kty, crv, x_text, y_text, kid, key)
     if kty == "OKP" and crv == "Ed25519" and allow_eddsa:
         if alg is not None and alg != JwsAlgorithm.EDDSA.value:
             raise FormatError(ErrorCode.MALFORMED_JWK, "alg does not match an Ed25519 key")

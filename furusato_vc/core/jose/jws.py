@@ -19,9 +19,12 @@ from furusato_vc.core.encoding import (
     parse_json_object,
 )
 from furusato_vc.core.errors import ErrorCode, FormatError, VerificationError
+from furusato_vc.core.frozen import slot_constructor
 from furusato_vc.core.jose.algorithms import DEFAULT_ALGORITHMS, AlgorithmPolicy, JwsAlgorithm
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from furusato_vc.core.encoding import JSONObject
     from furusato_vc.core.jose.jwk import PublicJwk
     from furusato_vc.core.jose.signer import Signer
@@ -70,6 +73,12 @@ class UnverifiedJws:
         return kid if isinstance(kid, str) else None
 
 
+# (header, payload, signing_input, signature): two per SD-JWT+KB verification.
+_new_jws: Callable[[JSONObject, bytes, bytes, bytes], UnverifiedJws] = slot_constructor(
+    UnverifiedJws
+)
+
+
 def decode_unverified_jws(compact: str, *, limits: JwsLimits = JwsLimits()) -> UnverifiedJws:
     """Split and decode a compact JWS without checking its signature.
 
@@ -92,12 +101,7 @@ def decode_unverified_jws(compact: str, *, limits: JwsLimits = JwsLimits()) -> U
         signature = b64url_decode(signature_b64)
     except FormatError as exc:
         raise FormatError(ErrorCode.MALFORMED_JWS, "segment is not base64url") from exc
-    return UnverifiedJws(
-        header=header,
-        payload=payload,
-        signing_input=f"{header_b64}.{payload_b64}".encode("ascii"),
-        signature=signature,
-    )
+    return _new_jws(header, payload, f"{header_b64}.{payload_b64}".encode("ascii"), signature)
 
 
 def _cached_header(header_b64: str) -> JSONObject:

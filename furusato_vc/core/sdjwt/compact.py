@@ -6,11 +6,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from furusato_vc.core.encoding import JsonLimits
 from furusato_vc.core.errors import ErrorCode, FormatError
+from furusato_vc.core.frozen import slot_constructor
 from furusato_vc.core.jose.jws import JwsLimits
 from furusato_vc.core.sdjwt.constants import SEPARATOR
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 __all__ = ["CompactSdJwt", "SdJwtLimits", "split_compact"]
 
@@ -48,6 +53,11 @@ class CompactSdJwt:
         return self.sd_hash_input() + (self.kb_jwt or "")
 
 
+_new_compact: Callable[[str, tuple[str, ...], str | None], CompactSdJwt] = slot_constructor(
+    CompactSdJwt
+)
+
+
 def split_compact(text: str, *, limits: SdJwtLimits = SdJwtLimits()) -> CompactSdJwt:
     """Split without decoding.
 
@@ -65,4 +75,4 @@ def split_compact(text: str, *, limits: SdJwtLimits = SdJwtLimits()) -> CompactS
         raise FormatError(ErrorCode.TOO_MANY_DISCLOSURES, f"over {limits.max_disclosures}")
     if "" in disclosures:
         raise FormatError(ErrorCode.MALFORMED_SD_JWT, "empty disclosure")
-    return CompactSdJwt(issuer_jwt=parts[0], disclosures=disclosures, kb_jwt=parts[-1] or None)
+    return _new_compact(parts[0], disclosures, parts[-1] or None)

@@ -12,16 +12,17 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeAlias
 
 from furusato_vc.core.errors import ErrorCode, FormatError, VerificationError
+from furusato_vc.core.frozen import slot_constructor
 from furusato_vc.core.sdjwt.constants import (
     ARRAY_DIGEST_KEY,
     FORBIDDEN_DISCLOSURE_NAMES,
     SD_ALG_KEY,
     SD_DIGESTS_KEY,
 )
-from furusato_vc.core.sdjwt.hashing import SdAlg, digest
+from furusato_vc.core.sdjwt.hashing import SdAlg, digests
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from furusato_vc.core.encoding import JSONObject, JSONValue
     from furusato_vc.core.sdjwt.disclosure import Disclosure
@@ -34,6 +35,7 @@ __all__ = ["ClaimPath", "DisclosedClaim", "ProcessedPayload", "process_payload"]
 ClaimPath: TypeAlias = tuple[str | int | None, ...]
 
 _CONTAINERS = (dict, list)
+_SD_KEYS = frozenset({SD_DIGESTS_KEY, SD_ALG_KEY})  # never copied into the processed payload
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -46,6 +48,14 @@ class DisclosedClaim:
 class ProcessedPayload:
     claims: JSONObject
     disclosed: tuple[DisclosedClaim, ...]
+
+
+_new_disclosed: Callable[[Disclosure, ClaimPath], DisclosedClaim] = slot_constructor(DisclosedClaim)
+
+
+_new_processed: Callable[[JSONObject, tuple[DisclosedClaim, ...]], ProcessedPayload] = (
+    slot_constructor(ProcessedPayload)
+)
 
 
 class _Processor:
@@ -80,19 +90,17 @@ class _Processor:
             raise VerificationError(ErrorCode.SD_STRUCTURE_INVALID, "'...' outside an array")
         if SD_ALG_KEY in node and path:
             raise VerificationError(ErrorCode.SD_STRUCTURE_INVALID, "_sd_alg below top level")
-        out: JSONObject = {}
+        # A C-level copy keeps every member in order; `_sd`/`_sd_alg` are dropped and only
+        # containers (which may hold digests) are walked and replaced in place.
+        out: JSONObject = node.copy()
+        has_digests = SD_DIGESTS_KEY in out
+        digests = out.pop(SD_DIGESTS_KEY, None)
+        out.pop(SD_ALG_KEY, None)
         for key, child in node.items():
-            if key in (SD_DIGESTS_KEY, SD_ALG_KEY):
-                continue
-            # Scalars need no walk (and no path tuple); containers may hold digests.
-            out[key] = (
-                self.value(child, (*path, key), depth + 1)
-                if isinstance(child, _CONTAINERS)
-                else child
-            )
-        if SD_DIGESTS_KEY not in node:
+            if isinstance(child, _CONTAINERS) and key not in _SD_KEYS:
+                out[key] = self.value(child, (*path, key), depth + 1)
+        if not has_digests:
             return out
-        digests = node[SD_DIGESTS_KEY]
         if not isinstance(digests, list):  # §4.2.4.1: an array of strings
             raise VerificationError(ErrorCode.SD_STRUCTURE_INVALID, "_sd is not an array")
         seen, by_digest = self.seen, self.by_digest
@@ -119,7 +127,7 @@ class _Processor:
                     ErrorCode.DISCLOSURE_CLAIM_COLLISION, "claim name already present"
                 )
             claim_path = (*path, name)
-            self.disclosed.append(DisclosedClaim(disclosure=disclosure, path=claim_path))
+            self.disclosed.append(_new_disclosed(disclosure, claim_path))
             value = disclosure.value
             out[name] = (
                 self.value(value, claim_path, depth + 1)
@@ -146,7 +154,7 @@ class _Processor:
                         ErrorCode.DISCLOSURE_KIND_MISMATCH, "object disclosure in an array"
                     )
                 claim_path = (*path, len(out))
-                self.disclosed.append(DisclosedClaim(disclosure=disclosure, path=claim_path))
+                self.disclosed.append(_new_disclosed(disclosure, claim_path))
                 out.append(self.value(disclosure.value, claim_path, depth + 1))
             elif isinstance(element, _CONTAINERS):
                 out.append(self.value(element, (*path, len(out)), depth + 1))
@@ -173,8 +181,8 @@ def process_payload(
         FormatError: ``json_too_deep`` if recursive Disclosures nest beyond ``max_depth``.
     """
     by_digest: dict[str, Disclosure] = {}
-    for disclosure in disclosures:
-        key = digest(sd_alg, disclosure.encoded)
+    keys = digests(sd_alg, [disclosure.encoded for disclosure in disclosures])
+    for key, disclosure in zip(keys, disclosures, strict=True):
         if key in by_digest:
             raise VerificationError(ErrorCode.DISCLOSURE_DUPLICATE, "disclosure sent twice")
         by_digest[key] = disclosure
@@ -184,4 +192,4 @@ def process_payload(
         raise VerificationError(
             ErrorCode.DISCLOSURE_UNREFERENCED, "disclosure not referenced by any digest"
         )
-    return ProcessedPayload(claims=claims, disclosed=tuple(processor.disclosed))
+    return _new_processed(claims, tuple(processor.disclosed))

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from furusato_vc.core.encoding import JsonLimits, parse_json_object
 from furusato_vc.core.errors import ErrorCode, FormatError, VerificationError
+from furusato_vc.core.frozen import slot_constructor
 from furusato_vc.core.jose.algorithms import DEFAULT_ALGORITHMS, AlgorithmPolicy
 from furusato_vc.core.jose.jwk import parse_public_jwk
 from furusato_vc.core.jose.jws import JwsLimits, decode_unverified_jws, verify_jws_signature
@@ -26,7 +27,7 @@ from furusato_vc.core.sdjwt.hashing import SdAlg, digest, sd_alg_of
 from furusato_vc.core.sdjwt.processing import DisclosedClaim, process_payload
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
     from datetime import datetime
 
     from furusato_vc.core.encoding import JSONObject
@@ -72,7 +73,7 @@ class StaticIssuerKeys:
         known = self.keys.get(issuer)
         if known is None:
             raise VerificationError(ErrorCode.ISSUER_NOT_TRUSTED, "issuer not in the key set")
-        candidates = known if kid is None else tuple(k for k in known if k.kid == kid)
+        candidates = known if kid is None else tuple([k for k in known if k.kid == kid])
         if not candidates:
             raise VerificationError(ErrorCode.ISSUER_KEY_UNKNOWN, "no key with that kid")
         return candidates
@@ -151,6 +152,24 @@ class VerifiedSdJwt:
     key_binding: VerifiedKeyBinding | None
 
 
+# Positional constructors for the two result types (hot path, see furusato_vc.core.frozen).
+_new_key_binding: Callable[[int, str, str, PublicJwk, bytes], VerifiedKeyBinding] = (
+    slot_constructor(VerifiedKeyBinding)
+)
+_new_verified: Callable[
+    [
+        str,
+        JSONObject,
+        JSONObject,
+        JSONObject,
+        tuple[DisclosedClaim, ...],
+        PublicJwk,
+        VerifiedKeyBinding | None,
+    ],
+    VerifiedSdJwt,
+] = slot_constructor(VerifiedSdJwt)
+
+
 def holder_key_of(claims: JSONObject, *, algorithms: AlgorithmPolicy) -> PublicJwk:
     """The Holder's key from ``cnf.jwk`` (RFC 7800 §3.2; RFC 9901 §4.1.2).
 
@@ -170,7 +189,7 @@ def holder_key_of(claims: JSONObject, *, algorithms: AlgorithmPolicy) -> PublicJ
 def _verify_issuer_signature(
     jws: UnverifiedJws, payload: JSONObject, resolver: IssuerKeyResolver, policy: SdJwtPolicy
 ) -> PublicJwk:
-    policy.algorithms.check(jws.alg)  # §7.1 step 2.a, before any key work
+    alg = policy.algorithms.check(jws.alg)  # §7.1 step 2.a, before any key work
     issuer = payload.get(policy.issuer_claim)
     if not isinstance(issuer, str):
         raise VerificationError(
@@ -178,13 +197,10 @@ def _verify_issuer_signature(
         )
     candidates = resolver.issuer_keys(issuer=issuer, kid=jws.kid)
     for key in candidates:  # every key sharing the kid is tried (HCERT §3.3.3)
-        if key.algorithm != jws.alg:
-            continue
-        try:
-            verify_jws_signature(jws, key, algorithms=policy.algorithms)
-        except VerificationError:
-            continue
-        return key
+        # `alg` is allowed and is this key's algorithm: all verify_jws_signature would check
+        # before the signature itself, so the key verifies directly.
+        if key.algorithm is alg and key.verify(jws.signature, jws.signing_input):
+            return key
     raise VerificationError(ErrorCode.SIGNATURE_INVALID, "no issuer key verifies the signature")
 
 
@@ -210,6 +226,16 @@ _KB_PAYLOAD_LIMITS = JsonLimits(max_bytes=4096, max_depth=4)
 _KB_JWS_LIMITS = JwsLimits(max_chars=8192)
 
 
+def _kb_string(payload: JSONObject, name: str) -> str:
+    """A required string claim of the KB-JWT (``null`` counts as missing)."""
+    value = payload.get(name)
+    if isinstance(value, str):
+        return value
+    if value is None:
+        raise VerificationError(ErrorCode.REQUIRED_CLAIM_MISSING, f"KB-JWT {name} missing")
+    raise FormatError(ErrorCode.MALFORMED_CLAIM, f"KB-JWT {name} is not a string")
+
+
 def _verify_key_binding(
     kb_jwt: str,
     *,
@@ -229,17 +255,9 @@ def _verify_key_binding(
         raise VerificationError(ErrorCode.TYP_MISMATCH, "KB-JWT typ must be kb+jwt")
     payload = parse_json_object(jws.payload, limits=_KB_PAYLOAD_LIMITS)
     iat = numeric_date(payload, "iat")
-    audience = payload.get("aud")
-    nonce = payload.get("nonce")
-    sd_hash = payload.get(SD_HASH_KEY)
-    for name, value in (("aud", audience), ("nonce", nonce), (SD_HASH_KEY, sd_hash)):
-        if value is None:
-            raise VerificationError(ErrorCode.REQUIRED_CLAIM_MISSING, f"KB-JWT {name} missing")
-        if not isinstance(value, str):  # §4.3: aud is a single string
-            raise FormatError(ErrorCode.MALFORMED_CLAIM, f"KB-JWT {name} is not a string")
-    assert isinstance(audience, str)
-    assert isinstance(nonce, str)
-    assert isinstance(sd_hash, str)
+    audience = _kb_string(payload, "aud")  # §4.3: aud is a single string
+    nonce = _kb_string(payload, "nonce")
+    sd_hash = _kb_string(payload, SD_HASH_KEY)
     if iat < now - policy.max_age_seconds:  # (e)
         raise VerificationError(ErrorCode.KB_TOO_OLD, "KB-JWT iat outside the window")
     if iat > now + policy.max_future_seconds:
@@ -253,12 +271,8 @@ def _verify_key_binding(
     expected = digest(sd_alg, sd_hash_input)  # (g)
     if not hmac.compare_digest(sd_hash.encode("ascii", "replace"), expected.encode("ascii")):
         raise VerificationError(ErrorCode.KB_SD_HASH_MISMATCH, "sd_hash does not match")
-    return VerifiedKeyBinding(
-        issued_at=iat,
-        audience=audience,
-        nonce=nonce,
-        holder_key=holder_key,
-        replay_key=hashlib.sha256(jws.signing_input).digest(),
+    return _new_key_binding(
+        iat, audience, nonce, holder_key, hashlib.sha256(jws.signing_input).digest()
     )
 
 
@@ -310,12 +324,12 @@ def verify_sd_jwt(
             now=now_s,
             sd_alg=sd_alg,
         )
-    return VerifiedSdJwt(
-        issuer_jwt=parts.issuer_jwt,
-        header=jws.header,
-        issuer_payload=payload,
-        claims=processed.claims,
-        disclosed=processed.disclosed,
-        issuer_key=issuer_key,
-        key_binding=key_binding,
+    return _new_verified(
+        parts.issuer_jwt,
+        jws.header,
+        payload,
+        processed.claims,
+        processed.disclosed,
+        issuer_key,
+        key_binding,
     )
