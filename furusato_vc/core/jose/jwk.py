@@ -55,6 +55,9 @@ _P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 _P256_PRIME_BYTES = (2**256 - 2**224 + 2**192 + 2**96 - 1).to_bytes(32, "big")
 _KID = re.compile(r"[\x21-\x7e]{1,128}")
 _ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
+# Enum members looked up once: `JwsAlgorithm.ES256` is a slow class-attribute access in 3.11.
+_ES256 = JwsAlgorithm.ES256
+_EDDSA = JwsAlgorithm.EDDSA
 _P256 = ec.SECP256R1()
 
 
@@ -72,7 +75,7 @@ class PublicJwk:
 
     @property
     def algorithm(self) -> JwsAlgorithm:
-        return JwsAlgorithm.ES256 if self.kty == "EC" else JwsAlgorithm.EDDSA
+        return _ES256 if self.kty == "EC" else _EDDSA
 
     def to_json(self, *, include_kid: bool = True) -> JSONObject:
         """The public JWK members (never private material)."""

@@ -32,7 +32,8 @@ class SdAlg(StrEnum):
     SHA_256 = "sha-256"
 
 
-_SHA_256 = SdAlg.SHA_256.value
+_SHA_256_ALG = SdAlg.SHA_256  # enum member access is slow in 3.11: looked up once
+_SHA_256 = _SHA_256_ALG.value
 
 
 def digest(alg: SdAlg, text: str) -> str:
@@ -64,4 +65,4 @@ def sd_alg_of(payload: JSONObject) -> SdAlg:
     value = payload.get(SD_ALG_KEY, _SHA_256)
     if value != _SHA_256:
         raise VerificationError(ErrorCode.SD_ALG_UNSUPPORTED, "only sha-256 is accepted")
-    return SdAlg.SHA_256
+    return _SHA_256_ALG

@@ -224,6 +224,7 @@ def _check_validity(claims: JSONObject, now: int, policy: SdJwtPolicy) -> None:
 
 _KB_PAYLOAD_LIMITS = JsonLimits(max_bytes=4096, max_depth=4)
 _KB_JWS_LIMITS = JwsLimits(max_chars=8192)
+_KB_SIGNATURE_INVALID = ErrorCode.KB_SIGNATURE_INVALID  # enum member looked up once (hot path)
 
 
 def _kb_string(payload: JSONObject, name: str) -> str:
@@ -249,7 +250,7 @@ def _verify_key_binding(
     holder_key = holder_key_of(claims, algorithms=policy.algorithms)  # (a)
     jws = decode_unverified_jws(kb_jwt, limits=_KB_JWS_LIMITS)
     verify_jws_signature(  # (b), (c)
-        jws, holder_key, algorithms=policy.algorithms, failure=ErrorCode.KB_SIGNATURE_INVALID
+        jws, holder_key, algorithms=policy.algorithms, failure=_KB_SIGNATURE_INVALID
     )
     if jws.typ != KB_JWT_TYP:  # (d)
         raise VerificationError(ErrorCode.TYP_MISMATCH, "KB-JWT typ must be kb+jwt")
