@@ -146,7 +146,9 @@ def _require_str(obj: JSONObject, name: str) -> str:
 
 
 def _coordinate(obj: JSONObject, name: str) -> tuple[str, bytes]:
-    text = _require_str(obj, name)
+    text = obj.get(name)
+    if not isinstance(text, str):  # as _require_str, without a second call (hot path)
+        raise FormatError(ErrorCode.MALFORMED_JWK, f"member {name!r} missing or not a string")
     try:
         raw = b64url_decode(text, max_chars=64)
     except FormatError as exc:

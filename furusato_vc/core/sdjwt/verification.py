@@ -319,7 +319,9 @@ def verify_sd_jwt(
         assert parts.kb_jwt is not None
         key_binding = _verify_key_binding(
             parts.kb_jwt,
-            sd_hash_input=parts.sd_hash_input(),
+            # parts.sd_hash_input() (§4.3.1: everything up to the last `~`), sliced from the
+            # presentation rather than joined again: the KB-JWT is its last component.
+            sd_hash_input=presentation[: len(presentation) - len(parts.kb_jwt)],
             claims=processed.claims,
             policy=policy.key_binding,
             now=now_s,
