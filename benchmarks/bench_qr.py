@@ -31,15 +31,23 @@ from typing import TYPE_CHECKING, cast
 import cbor2
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from furusato_vc.core.base45 import b45decode
 from furusato_vc.core.compact.credential import blinded_claim_hash
-from furusato_vc.core.cose import sig_structure1
+from furusato_vc.core.compact.profile import (
+    CNF_COSE_KEY,
+    FURUSATO_CLAIM,
+    REDACTED_CLAIM_KEYS,
+    CwtClaim,
+    FvKey,
+)
+from furusato_vc.core.cose import CoseHeader, p256_key_from_cose_key, sig_structure1
 from furusato_vc.core.errors import ErrorCode, VerificationError
 from furusato_vc.core.jose import SoftwareSigner, generate_es256_private_key
+from furusato_vc.core.jose.jwk import verify_es256
 from furusato_vc.core.policy import VerificationPolicyBuilder
 from furusato_vc.core.profiles import builtin_profile
+from furusato_vc.core.qrtext import QR_PREFIX
 from furusato_vc.core.registration.bodies import load_bodies
 from furusato_vc.core.registration.claims import (
     IdentityAssurance,
@@ -194,43 +202,27 @@ def qr_rate(profile_id: str, seconds: float, rounds: int, pool: int) -> tuple[fl
     return best, len(codes[0][0])
 
 
-_ECDSA = ec.ECDSA(hashes.SHA256())
-_P256 = ec.SECP256R1()
-_KCWT, _SD_CLAIMS, _CNF, _FV, _REDACTED = 13, 17, 8, -65537, cbor2.CBORSimpleValue(59)
-
-
 def unchecked_verify(
     text: str, issuer_key: ec.EllipticCurvePublicKey, status_bits: bytearray
 ) -> object:
     """The unavoidable work for one QR code and nothing else (see the module docstring)."""
-    data = zlib.decompressobj(-15).decompress(b45decode(text[4:]), 4096)
+    data = zlib.decompressobj(-15).decompress(b45decode(text[len(QR_PREFIX) :]), 4096)
     kbt = cbor2.loads(data).value
-    issuer = cbor2.loads(kbt[0])[_KCWT].value
+    issuer = cbor2.loads(kbt[0])[CoseHeader.KCWT].value
     claims = cbor2.loads(issuer[2])
-    sig = issuer[3]
-    issuer_key.verify(
-        encode_dss_signature(int.from_bytes(sig[:32]), int.from_bytes(sig[32:])),
-        sig_structure1(issuer[0], issuer[2]),
-        _ECDSA,
-    )
-    cose_key = claims[_CNF][1]
-    holder = ec.EllipticCurvePublicKey.from_encoded_point(
-        _P256, (b"\x03" if cose_key[-3] else b"\x02") + cose_key[-2]
-    )
-    sig = kbt[3]
-    holder.verify(
-        encode_dss_signature(int.from_bytes(sig[:32]), int.from_bytes(sig[32:])),
-        sig_structure1(kbt[0], kbt[2]),
-        _ECDSA,
-    )
-    digests = claims[_FV].get(_REDACTED, [])
+    issuer_ok = verify_es256(issuer_key, issuer[3], sig_structure1(issuer[0], issuer[2]))
+    holder = p256_key_from_cose_key(claims[CwtClaim.CNF][CNF_COSE_KEY])
+    holder_ok = verify_es256(holder, kbt[3], sig_structure1(kbt[0], kbt[2]))
+    furusato = claims[FURUSATO_CLAIM]
+    digests = furusato.get(REDACTED_CLAIM_KEYS, [])
     disclosed = [
         cbor2.loads(item)
-        for item in issuer[1].get(_SD_CLAIMS, ())
+        for item in issuer[1].get(CoseHeader.SD_CLAIMS, ())
         if blinded_claim_hash(item) in digests
     ]
-    index = claims[_FV][3]
-    return status_bits[index >> 3] >> (index & 7) & 1, cbor2.loads(kbt[2]), disclosed
+    index = furusato[FvKey.STATUS_INDEX]
+    revoked = status_bits[index >> 3] >> (index & 7) & 1
+    return issuer_ok, holder_ok, revoked, cbor2.loads(kbt[2]), disclosed
 
 
 def floor_rate(profile_id: str, seconds: float, rounds: int, pool: int) -> float:

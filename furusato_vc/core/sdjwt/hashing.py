@@ -38,16 +38,14 @@ _SHA_256 = _SHA_256_ALG.value
 
 def digest(alg: SdAlg, text: str) -> str:
     """base64url(H(ASCII(text))) — over the encoded string, not the decoded bytes (§4.2.3)."""
-    del alg  # only sha-256 exists; the argument keeps call sites honest when more are added
-    # A 32-byte digest is 43 base64 characters plus one "=": slice it off (hot path).
-    encoded = _b2a_base64(_sha256(text.encode("ascii")).digest(), newline=False)
-    return encoded[:43].translate(_TO_URLSAFE).decode("ascii")
+    return digests(alg, (text,))[0]
 
 
 def digests(alg: SdAlg, texts: Iterable[str]) -> list[str]:
     """:func:`digest` of each text, in order: one call for all Disclosures of a presentation
     (the same expression inlined, without a Python call per Disclosure)."""
-    del alg  # only sha-256, as in digest()
+    del alg  # only sha-256 exists; the argument keeps call sites honest when more are added
+    # A 32-byte digest is 43 base64 characters plus one "=": sliced off (hot path).
     return [
         _b2a_base64(_sha256(text.encode("ascii")).digest(), newline=False)[:43]
         .translate(_TO_URLSAFE)

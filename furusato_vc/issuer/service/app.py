@@ -43,7 +43,7 @@ from furusato_vc.issuer.service.store import republish_due
 from furusato_vc.runtime import SystemClock, SystemRandom
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Awaitable, Callable
 
     from fastapi.responses import JSONResponse
     from starlette.types import ASGIApp, Receive, Scope, Send
@@ -86,35 +86,32 @@ async def expire_premium_once(state: ServiceState) -> dict[str, int]:
     return done
 
 
-async def _republish_forever(state: ServiceState) -> None:
-    interval = state.settings.republish_interval.total_seconds()
+async def _every(seconds: float, step: Callable[[], Awaitable[None]], what: str) -> None:
+    """Run ``step`` every ``seconds`` until cancelled; a database outage is logged and the
+    next round tries again."""
     while True:
-        await asyncio.sleep(interval)
+        await asyncio.sleep(seconds)
         try:
-            done = await republish_once(state)
-            expired = await expire_premium_once(state)
-        except FurusatoError as exc:  # the database is down: try again next time
-            _log.warning("status list republication failed: %s", exc.code.value)
-            continue
-        if any(expired.values()):
-            _log.info("premium ended (renewal failed): %s", {k: v for k, v in expired.items() if v})
-        if any(done.values()):
-            _log.info("status lists republished: %s", {k: v for k, v in done.items() if v})
+            await step()
+        except FurusatoError as exc:
+            _log.warning("%s failed: %s", what, exc.code.value)
 
 
-async def _refresh_dashboards_forever(state: ServiceState) -> None:
-    """Keep the national and prefecture dashboard snapshots that staff have opened fresh
-    (docs/dashboard.md, "Snapshots"); several processes share the work by leases."""
-    interval = max(state.settings.dashboard_max_age.total_seconds() / 2, 1.0)
-    while True:
-        await asyncio.sleep(interval)
-        try:
-            refreshed = await refresh_snapshots_once(state)
-        except FurusatoError as exc:  # the database is down: try again next time
-            _log.warning("dashboard refresh failed: %s", exc.code.value)
-            continue
-        if refreshed:
-            _log.info("dashboard snapshots refreshed: %s", refreshed)
+async def _republish_step(state: ServiceState) -> None:
+    done = await republish_once(state)
+    expired = await expire_premium_once(state)
+    if any(expired.values()):
+        _log.info("premium ended (renewal failed): %s", {k: v for k, v in expired.items() if v})
+    if any(done.values()):
+        _log.info("status lists republished: %s", {k: v for k, v in done.items() if v})
+
+
+async def _refresh_step(state: ServiceState) -> None:
+    """Keep the heavy dashboard snapshots staff have opened fresh (docs/dashboard.md,
+    "Snapshots"); several processes share the work by leases."""
+    refreshed = await refresh_snapshots_once(state)
+    if refreshed:
+        _log.info("dashboard snapshots refreshed: %s", refreshed)
 
 
 _EVIDENCE_PATH: Final = re.compile(r"/registrations/[A-Za-z0-9_-]{1,64}/evidence")
@@ -204,9 +201,25 @@ def create_app(
         app.state.furusato = state
         background: list[asyncio.Task[None]] = []
         if settings.republish_interval.total_seconds() > 0:
-            background.append(asyncio.create_task(_republish_forever(state)))
+            background.append(
+                asyncio.create_task(
+                    _every(
+                        settings.republish_interval.total_seconds(),
+                        lambda: _republish_step(state),
+                        "status list republication",
+                    )
+                )
+            )
         if settings.dashboard_max_age.total_seconds() > 0:
-            background.append(asyncio.create_task(_refresh_dashboards_forever(state)))
+            background.append(
+                asyncio.create_task(
+                    _every(
+                        max(settings.dashboard_max_age.total_seconds() / 2, 1.0),
+                        lambda: _refresh_step(state),
+                        "dashboard refresh",
+                    )
+                )
+            )
         try:
             yield
         finally:

@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING, Any, Final
 
 from sqlalchemy import and_, bindparam, or_, select, update
 
-from furusato_vc.core.errors import FormatError
 from furusato_vc.core.registration.claims import JST
 from furusato_vc.issuer.dashboard.build import BodyCounts, NationalCounts, month_ends
 from furusato_vc.issuer.dashboard.snapshot import SnapshotError, decode_counts, encode_counts
@@ -39,6 +38,7 @@ from furusato_vc.issuer.service.dashboard_store import (
     national_counts,
     prefecture_counts,
 )
+from furusato_vc.issuer.service.premium import today_in_japan
 from furusato_vc.issuer.service.store import insert_ignore
 
 if TYPE_CHECKING:
@@ -155,9 +155,12 @@ async def view_counts(
         return await _count(state, key, today), None
     async with state.transaction() as conn:
         row = (await conn.execute(_READ, {"key": key})).first()
-    # a snapshot from the future (a clock set back) is not trusted either
-    fresh = row is not None and 0 <= now - row.counted_at < max_age
-    if row is not None and fresh and row.japan_date == today.isoformat():
+    # of today, younger than max_age, and not from the future (a clock set back)
+    if (
+        row is not None
+        and row.japan_date == today.isoformat()
+        and 0 <= now - row.counted_at < max_age
+    ):
         try:
             counts = decode_counts(row.counts)
         except SnapshotError:
@@ -171,14 +174,6 @@ async def view_counts(
     return counted[0], now
 
 
-def _is_prefecture(state: ServiceState, key: str) -> bool:
-    try:
-        body = state.registry.find(key)
-    except FormatError:  # not a body code: no snapshot of ours
-        return False
-    return body is not None and body.is_prefecture
-
-
 async def refresh_snapshots_once(state: ServiceState) -> list[str]:
     """Count again the national and prefecture snapshots, and those whose last count took
     :data:`BACKGROUND_COUNT_MS` or more, once they are half their maximum age (or of another
@@ -187,7 +182,7 @@ async def refresh_snapshots_once(state: ServiceState) -> list[str]:
     if max_age <= 0:
         return []
     now = state.now_s()
-    today = datetime.fromtimestamp(now, JST).date()
+    today = today_in_japan(now)
     async with state.transaction() as conn:
         rows = (
             await conn.execute(
@@ -203,8 +198,9 @@ async def refresh_snapshots_once(state: ServiceState) -> list[str]:
         ).all()
     refreshed: list[str] = []
     for key, counted_at, count_ms in rows:
-        heavy = key == NATIONAL or _is_prefecture(state, key) or count_ms >= BACKGROUND_COUNT_MS
-        if not heavy:
+        # every other key is a body code view_counts was asked for (so in the registry)
+        heavy = key == NATIONAL or state.registry.get(key).is_prefecture
+        if not heavy and count_ms < BACKGROUND_COUNT_MS:
             continue  # a small municipality's view is counted when it is opened
         async with state.transaction() as conn:
             claimed = await conn.execute(

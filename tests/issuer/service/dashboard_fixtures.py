@@ -134,13 +134,15 @@ def seed(service: Service, *, persons: int = 1000, seed: int = 7) -> Seeded:
 
 
 def sql(service: Service, query: str, **params: Any) -> list[tuple[Any, ...]]:
-    """Run independent SQL against the service's database."""
+    """Run independent SQL against the service's database (committed: a test may also
+    change the database behind the service's back); rows are returned when it has any."""
 
     async def run() -> list[tuple[Any, ...]]:
         engine = create_async_engine(service.settings.async_database_url)
         try:
-            async with engine.connect() as conn:
-                return [tuple(row) for row in (await conn.execute(text(query), params)).all()]
+            async with engine.begin() as conn:
+                result = await conn.execute(text(query), params)
+                return [tuple(row) for row in result.all()] if result.returns_rows else []
         finally:
             await engine.dispose()
 

@@ -5,7 +5,6 @@ kind or unreadable is counted again, never shown."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import csv
 import io
@@ -15,8 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from furusato_vc.core.registration.claims import JST
 from furusato_vc.issuer.service import create_app
@@ -74,20 +71,6 @@ def _refresh(client: TestClient) -> list[str]:
     portal: Any = client.portal
     refreshed: list[str] = portal.call(refresh_snapshots_once, client.app.state.furusato)  # type: ignore[attr-defined]
     return sorted(refreshed)
-
-
-def _write(service: Service, query: str, **params: Any) -> None:
-    """Change the service's database behind its back (committed)."""
-
-    async def run() -> None:
-        engine = create_async_engine(service.settings.async_database_url)
-        try:
-            async with engine.begin() as conn:
-                await conn.execute(text(query), params)
-        finally:
-            await engine.dispose()
-
-    asyncio.run(run())
 
 
 def _snapshot_keys(service: Service) -> set[str]:
@@ -155,7 +138,7 @@ def test_national_and_prefecture_snapshots_are_refreshed_in_the_background_under
         assert _total(_get(client, BODY_VIEW, viewer)) == 1  # ... this one not refreshed
         # another process holds the national lease: this one leaves it alone
         lease_end = int(service.clock.now().timestamp()) + 600
-        _write(
+        sql(
             service,
             "UPDATE dashboard_snapshots SET refreshing_until = :until WHERE view_key = :key",
             until=lease_end,
@@ -186,7 +169,7 @@ def test_a_municipality_view_that_was_slow_to_count_is_refreshed_in_the_backgrou
         assert 0 <= count_ms < BACKGROUND_COUNT_MS  # a small view counts fast
         service.clock.advance(MAX_AGE / 2)
         assert _refresh(client) == []  # so it waits for the next page load
-        _write(service, "UPDATE dashboard_snapshots SET count_ms = :ms", ms=BACKGROUND_COUNT_MS)
+        sql(service, "UPDATE dashboard_snapshots SET count_ms = :ms", ms=BACKGROUND_COUNT_MS)
         _register(service)
         assert _refresh(client) == [KESENNUMA]  # a slow one (a large city) does not
         assert _total(_get(client, BODY_VIEW, viewer)) == 2
@@ -213,7 +196,7 @@ def test_a_snapshot_that_does_not_decode_is_counted_again_not_shown(
             [(counts,)] = sql(
                 service, "SELECT counts FROM dashboard_snapshots WHERE view_key = 'national'"
             )
-        _write(
+        sql(
             service,
             "UPDATE dashboard_snapshots SET counts = :counts WHERE view_key = :key",
             counts=counts,
@@ -247,7 +230,7 @@ def test_a_snapshot_written_later_is_not_overwritten_by_an_older_count(service: 
     with _client(service, dashboard_max_age=MAX_AGE) as client:
         _get(client, BODY_VIEW, viewer)
         later = int(service.clock.now().timestamp()) + 3600  # as another process wrote it
-        _write(
+        sql(
             service,
             "UPDATE dashboard_snapshots SET counted_at = :at WHERE view_key = :key",
             at=later,
