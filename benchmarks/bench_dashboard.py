@@ -43,26 +43,17 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import dashboard_seed  # noqa: E402 (a sibling script)
+from pgadmin import recreate_database  # noqa: E402
 
 from furusato_vc.issuer.dashboard import suppress_flow_and_stock, suppress_table  # noqa: E402
 from furusato_vc.issuer.service.migrate import upgrade  # noqa: E402
 
-ADMIN_URL = "postgres://postgres@127.0.0.1:5432/test"
 PORT = 8211
 BASE = f"http://127.0.0.1:{PORT}"
 CLI = str(Path(sys.executable).parent / "furusato-vc")
 JST = timezone(timedelta(hours=9))
 THRESHOLD = 10
 TYPES = dashboard_seed.TYPES
-
-
-async def _recreate(name: str) -> None:
-    connection = await asyncpg.connect(ADMIN_URL)
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await connection.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await connection.close()
 
 
 async def _staff(url: str, codes: list[str], now: int) -> dict[str, str]:
@@ -351,7 +342,7 @@ def main() -> None:
     now = int(datetime.now(tz=UTC).timestamp())
     prefectures, municipalities = dashboard_seed.chosen_bodies()
     if not args.reuse:
-        asyncio.run(_recreate(args.database))
+        asyncio.run(recreate_database(args.database))
         upgrade(url)
         seeded = asyncio.run(dashboard_seed.seed(url, registrations=args.registrations, now=now))
         print(

@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
+from pgadmin import drop_database, recreate_database
 
-ADMIN_URL = "postgres://postgres@127.0.0.1:5432/test"
 BODY = "042056"  # 宮城県気仙沼市
 CLI = str(Path(sys.executable).parent / "furusato-vc")
 TARGET_SECONDS = 60.0
@@ -66,14 +66,6 @@ def _cli(*args: str, env: dict[str, str]) -> tuple[float, dict[str, Any]]:
     return elapsed, json.loads(done.stdout)
 
 
-async def _admin(statement: str) -> None:
-    connection = await asyncpg.connect(ADMIN_URL)
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
-
-
 async def _pg_counts(url: str) -> dict[str, int]:
     connection = await asyncpg.connect(url.replace("postgresql://", "postgres://"))
     try:
@@ -103,8 +95,7 @@ def run_backend(backend: str, source: Path, rows: int, work: Path, *, keep: bool
         url = f"sqlite:///{path}"
     else:
         url = f"postgresql://postgres@127.0.0.1:5432/{database}"
-        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{database}"'))
-        asyncio.run(_admin(f'CREATE DATABASE "{database}"'))
+        asyncio.run(recreate_database(database))
     try:
         _cli("migrate", "--db", url, env=env)
         _cli("host", "--db", url, "--body", BODY, env=env)
@@ -122,7 +113,7 @@ def run_backend(backend: str, source: Path, rows: int, work: Path, *, keep: bool
         counts = asyncio.run(_pg_counts(url)) if backend != "sqlite" else _sqlite_counts(path)
     finally:
         if backend != "sqlite" and not keep:
-            asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+            asyncio.run(drop_database(database))
     exact = counts == {
         "imported_members": rows,
         "persons": rows,

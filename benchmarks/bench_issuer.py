@@ -44,8 +44,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import issuer_prefill  # noqa: E402 (a sibling script)
+from pgadmin import recreate_database  # noqa: E402
 
-ADMIN_URL = "postgres://postgres@127.0.0.1:5432/test"
 # four municipalities in four prefectures (each registration also records its prefecture)
 BODIES = ("131016", "271004", "011002", "401005")  # 千代田区, 大阪市, 札幌市, 北九州市
 PREFECTURES = ("130001", "270008", "010006", "400009")
@@ -66,15 +66,6 @@ def _cli(*args: str, env: dict[str, str]) -> dict[str, Any]:
     )
     out: dict[str, Any] = json.loads(done.stdout)
     return out
-
-
-async def _recreate_database(name: str) -> None:
-    connection = await asyncpg.connect(ADMIN_URL)
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await connection.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await connection.close()
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -308,7 +299,7 @@ def main() -> None:
     if args.reuse:
         env.update(json.loads(secrets_path.read_text()))
     else:
-        asyncio.run(_recreate_database(args.database))
+        asyncio.run(recreate_database(args.database))
         _cli("issuer", "migrate", "--db", url, env=env)
         for code in BODIES + PREFECTURES:
             _cli(
