@@ -97,7 +97,7 @@ class PublicJwk:
         return b64url_encode(hashlib.sha256(canonical).digest())
 
     def with_kid(self, kid: str | None) -> PublicJwk:
-        if kid is not None and _KID.fullmatch(kid) is None:
+        if kid is not None and not valid_kid(kid):
             raise ValueError("kid must be 1-128 printable ASCII characters")
         return PublicJwk(kty=self.kty, crv=self.crv, x=self.x, y=self.y, kid=kid, key=self.key)
 
@@ -158,6 +158,31 @@ def _coordinate(obj: JSONObject, name: str) -> tuple[str, bytes]:
     return text, raw
 
 
+def valid_kid(kid: str) -> bool:
+    """1-128 printable ASCII characters: the ``kid`` every key here may carry."""
+    return _KID.fullmatch(kid) is not None
+
+
+def verification_key_kid(value: JSONObject) -> str | None:
+    """The members a public JWK of any key type shares (RFC 7517 §4.2, §4.3, §4.5): ``use``
+    when present is ``sig``, ``key_ops`` when present allows ``verify``, and ``kid`` is
+    1-128 printable ASCII characters; returns the ``kid``.
+
+    Raises:
+        FormatError: ``malformed_jwk``.
+    """
+    kid = value.get("kid")
+    if kid is not None and (not isinstance(kid, str) or not valid_kid(kid)):
+        raise FormatError(ErrorCode.MALFORMED_JWK, "kid must be 1-128 printable ASCII characters")
+    use = value.get("use")
+    if use is not None and use != "sig":
+        raise FormatError(ErrorCode.MALFORMED_JWK, "key is not for signatures")
+    key_ops = value.get("key_ops")
+    if key_ops is not None and (not isinstance(key_ops, list) or "verify" not in key_ops):
+        raise FormatError(ErrorCode.MALFORMED_JWK, "key_ops does not allow verify")
+    return kid
+
+
 def parse_public_jwk(value: JSONValue, *, allow_eddsa: bool = False) -> PublicJwk:
     """Validate an untrusted public JWK.
 
@@ -176,15 +201,7 @@ def parse_public_jwk(value: JSONValue, *, allow_eddsa: bool = False) -> PublicJw
         raise FormatError(ErrorCode.MALFORMED_JWK, "private key material in a public JWK")
     kty = _require_str(value, "kty")
     crv = _require_str(value, "crv")
-    kid = value.get("kid")
-    if kid is not None and (not isinstance(kid, str) or _KID.fullmatch(kid) is None):
-        raise FormatError(ErrorCode.MALFORMED_JWK, "kid must be 1-128 printable ASCII characters")
-    use = value.get("use")
-    if use is not None and use != "sig":
-        raise FormatError(ErrorCode.MALFORMED_JWK, "key is not for signatures")
-    key_ops = value.get("key_ops")
-    if key_ops is not None and (not isinstance(key_ops, list) or "verify" not in key_ops):
-        raise FormatError(ErrorCode.MALFORMED_JWK, "key_ops does not allow verify")
+    kid = verification_key_kid(value)
     alg = value.get("alg")
     key: PublicKey
     if kty == "EC" and crv == "P-256":

@@ -19,7 +19,6 @@ be exactly as long as the modulus (RFC 8017 §8.2.2 step 1).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
@@ -29,6 +28,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from furusato_vc.core.encoding import b64url_decode, b64url_encode
 from furusato_vc.core.errors import ErrorCode, FormatError
+from furusato_vc.core.jose.jwk import valid_kid, verification_key_kid
 
 if TYPE_CHECKING:
     from furusato_vc.core.encoding import JSONValue
@@ -48,7 +48,6 @@ MAX_RSA_BITS: Final = 8192  # bounds the work of one verification
 _MIN_EXPONENT: Final = 2**16 + 1  # FIPS 186-5 §A.1.1: 2^16 < e < 2^256, odd
 _MAX_EXPONENT_BYTES: Final = 32
 _PRIVATE_MEMBERS: Final = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth"})
-_KID: Final = re.compile(r"[\x21-\x7e]{1,128}")
 _PKCS1V15: Final = padding.PKCS1v15()
 _SHA256: Final = hashes.SHA256()
 
@@ -66,7 +65,7 @@ class RsaPublicJwk:
     def __post_init__(self) -> None:
         if not MIN_RSA_BITS <= self.key.key_size <= MAX_RSA_BITS:
             raise ValueError(f"RS256 needs an RSA key of {MIN_RSA_BITS}-{MAX_RSA_BITS} bits")
-        if self.kid is not None and _KID.fullmatch(self.kid) is None:
+        if self.kid is not None and not valid_kid(self.kid):
             raise ValueError("kid must be 1-128 printable ASCII characters")
 
     @property
@@ -122,15 +121,7 @@ def parse_rsa_public_jwk(value: JSONValue) -> RsaPublicJwk:
     alg = value.get("alg")
     if alg is not None and alg != RS256:
         raise FormatError(ErrorCode.MALFORMED_JWK, "alg of the RSA key is not RS256")
-    use = value.get("use")
-    if use is not None and use != "sig":
-        raise FormatError(ErrorCode.MALFORMED_JWK, "key is not for signatures")
-    key_ops = value.get("key_ops")
-    if key_ops is not None and (not isinstance(key_ops, list) or "verify" not in key_ops):
-        raise FormatError(ErrorCode.MALFORMED_JWK, "key_ops does not allow verify")
-    kid = value.get("kid")
-    if kid is not None and (not isinstance(kid, str) or _KID.fullmatch(kid) is None):
-        raise FormatError(ErrorCode.MALFORMED_JWK, "kid must be 1-128 printable ASCII characters")
+    kid = verification_key_kid(value)
     n_text, n = _uint(value.get("n"), "n", max_bytes=MAX_RSA_BITS // 8)
     e_text, e = _uint(value.get("e"), "e", max_bytes=_MAX_EXPONENT_BYTES)
     if n.bit_length() < MIN_RSA_BITS:
