@@ -34,8 +34,8 @@ from furusato_vc.core.jose.algorithms import DEFAULT_ALGORITHMS, AlgorithmPolicy
 from furusato_vc.core.jose.jws import (
     JwsLimits,
     decode_unverified_jws,
+    first_verifying_key,
     sign_compact_jws,
-    verify_jws_signature,
 )
 from furusato_vc.core.jose.jwt import numeric_date, require_string
 from furusato_vc.core.registration.bodies import validate_body_code
@@ -390,13 +390,8 @@ def _anchor_key(
     candidates = [a for a in anchors if token.kid is None or a.kid == token.kid]
     if not candidates:
         raise VerificationError(ErrorCode.TRUST_ANCHOR_UNKNOWN, "signed by an unpinned key")
-    for anchor in candidates:
-        try:
-            verify_jws_signature(token, anchor, algorithms=algorithms)
-        except VerificationError:
-            continue
-        return
-    raise VerificationError(ErrorCode.SIGNATURE_INVALID, "no pinned anchor verifies it")
+    if first_verifying_key(token, candidates, algorithms=algorithms) is None:
+        raise VerificationError(ErrorCode.SIGNATURE_INVALID, "no pinned anchor verifies it")
 
 
 def _body_entry(value: JSONValue) -> BodyBenefits:

@@ -24,19 +24,17 @@ from furusato_vc.core.jose.algorithms import DEFAULT_ALGORITHMS, AlgorithmPolicy
 from furusato_vc.core.jose.jws import (
     JwsLimits,
     decode_unverified_jws,
+    first_verifying_key,
     sign_compact_jws,
-    verify_jws_signature,
 )
 from furusato_vc.core.jose.jwt import numeric_date, require_string, to_numeric_date
 from furusato_vc.core.registration.bodies import validate_body_code
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
     from datetime import datetime
 
     from furusato_vc.core.encoding import JSONObject, JSONValue
     from furusato_vc.core.jose.jwk import PublicJwk
-    from furusato_vc.core.jose.jws import UnverifiedJws
     from furusato_vc.core.jose.signer import Signer
     from furusato_vc.core.trust import RegistrationTrust
 
@@ -189,20 +187,6 @@ def sign_body_doc(
     return token
 
 
-def _verify_signature(
-    jws: UnverifiedJws, candidates: Sequence[PublicJwk], algorithms: AlgorithmPolicy
-) -> PublicJwk:
-    for key in candidates:  # every key sharing the kid is tried
-        if key.algorithm != jws.alg:
-            continue
-        try:
-            verify_jws_signature(jws, key, algorithms=algorithms)
-        except VerificationError:
-            continue
-        return key
-    raise VerificationError(ErrorCode.SIGNATURE_INVALID, "no key of the body verifies it")
-
-
 def verify_body_doc(
     jws: str,
     *,
@@ -241,7 +225,11 @@ def verify_body_doc(
     algorithms.check(token.alg)
     payload = parse_json_object(token.payload, limits=payload_limits)
     issuer = require_string(payload, BodyDocClaim.ISS)
-    key = _verify_signature(token, trust.issuer_keys(issuer=issuer, kid=token.kid), algorithms)
+    key = first_verifying_key(
+        token, trust.issuer_keys(issuer=issuer, kid=token.kid), algorithms=algorithms
+    )
+    if key is None:  # every key sharing the kid was tried
+        raise VerificationError(ErrorCode.SIGNATURE_INVALID, "no key of the body verifies it")
 
     body_code = require_string(payload, BodyDocClaim.BODY)
     try:

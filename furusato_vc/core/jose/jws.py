@@ -23,7 +23,7 @@ from furusato_vc.core.frozen import slot_constructor
 from furusato_vc.core.jose.algorithms import DEFAULT_ALGORITHMS, AlgorithmPolicy, JwsAlgorithm
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
 
     from furusato_vc.core.encoding import JSONObject
     from furusato_vc.core.jose.jwk import PublicJwk
@@ -33,6 +33,7 @@ __all__ = [
     "JwsLimits",
     "UnverifiedJws",
     "decode_unverified_jws",
+    "first_verifying_key",
     "sign_compact_jws",
     "verify_jws_signature",
 ]
@@ -161,6 +162,24 @@ def verify_jws_signature(
         raise VerificationError(ErrorCode.ALGORITHM_NOT_ALLOWED, "alg does not match the key")
     if not key.verify(jws.signature, jws.signing_input):
         raise VerificationError(failure, "signature does not verify")
+
+
+def first_verifying_key(
+    jws: UnverifiedJws,
+    candidates: Iterable[PublicJwk],
+    *,
+    algorithms: AlgorithmPolicy = DEFAULT_ALGORITHMS,
+) -> PublicJwk | None:
+    """The first of ``candidates`` that verifies ``jws`` (:func:`verify_jws_signature`), or
+    None. Every candidate is tried: keys may share a ``kid`` (HCERT §3.3.3), and a JWS whose
+    ``alg`` is not allowed verifies with none of them."""
+    for key in candidates:
+        try:
+            verify_jws_signature(jws, key, algorithms=algorithms)
+        except VerificationError:
+            continue
+        return key
+    return None
 
 
 def sign_compact_jws(
