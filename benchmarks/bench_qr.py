@@ -180,25 +180,38 @@ def build(
     return verifier, codes, issuer_key
 
 
+def best_rate(
+    operation: Callable[[int], object], seconds: float, rounds: int, *, batch: int = 1
+) -> float:
+    """Operations per second, the best of ``rounds`` rounds of ``seconds / rounds`` each;
+    ``operation(i)`` performs ``batch`` operations, ``i`` counting calls from 0 in a round."""
+    best = 0.0
+    for _ in range(rounds):
+        calls, start = 0, time.perf_counter()
+        deadline = start + seconds / rounds
+        while True:
+            operation(calls)
+            calls += 1
+            now = time.perf_counter()
+            if now >= deadline:
+                break
+        best = max(best, calls * batch / (now - start))
+    return best
+
+
 def qr_rate(profile_id: str, seconds: float, rounds: int, pool: int) -> tuple[float, int]:
     make_verifier, codes, _ = build(profile_id, pool)
     check = make_verifier().verify(codes[0][0], now=codes[0][1])
     assert isinstance(check, Verified), check
-    best = 0.0
-    for _ in range(rounds):
-        verifier = make_verifier()
-        count, start = 0, time.perf_counter()
-        deadline = start + seconds / rounds
-        while True:
-            text, shown = codes[count % pool]
-            if count and count % pool == 0:
-                verifier = make_verifier()  # a fresh replay cache for the next lap
-            verifier.verify(text, now=shown)
-            count += 1
-            now = time.perf_counter()
-            if now >= deadline:
-                break
-        best = max(best, count / (now - start))
+    verifier = [make_verifier()]
+
+    def verify_one(i: int) -> None:
+        text, shown = codes[i % pool]
+        if i % pool == 0:
+            verifier[0] = make_verifier()  # a fresh replay cache for each lap
+        verifier[0].verify(text, now=shown)
+
+    best = best_rate(verify_one, seconds, rounds)
     return best, len(codes[0][0])
 
 
@@ -230,18 +243,7 @@ def floor_rate(profile_id: str, seconds: float, rounds: int, pool: int) -> float
     bits = bytearray(1 << 17)
     texts = [text for text, _ in codes]
     unchecked_verify(texts[0], issuer_key, bits)
-    best = 0.0
-    for _ in range(rounds):
-        count, start = 0, time.perf_counter()
-        deadline = start + seconds / rounds
-        while True:
-            unchecked_verify(texts[count % pool], issuer_key, bits)
-            count += 1
-            now = time.perf_counter()
-            if now >= deadline:
-                break
-        best = max(best, count / (now - start))
-    return best
+    return best_rate(lambda i: unchecked_verify(texts[i % pool], issuer_key, bits), seconds, rounds)
 
 
 def raw_rate(seconds: float, rounds: int) -> float:
@@ -250,19 +252,12 @@ def raw_rate(seconds: float, rounds: int) -> float:
     message = b"x" * 400
     signature = key.sign(message, ec.ECDSA(hashes.SHA256()))
     algorithm = ec.ECDSA(hashes.SHA256())
-    best = 0.0
-    for _ in range(rounds):
-        count, start = 0, time.perf_counter()
-        deadline = start + seconds / rounds
-        while True:
-            for _ in range(20):
-                public.verify(signature, message, algorithm)
-            count += 20
-            now = time.perf_counter()
-            if now >= deadline:
-                break
-        best = max(best, count / (now - start))
-    return best
+
+    def twenty(_i: int) -> None:
+        for _ in range(20):
+            public.verify(signature, message, algorithm)
+
+    return best_rate(twenty, seconds, rounds, batch=20)
 
 
 def main(argv: list[str] | None = None) -> int:
